@@ -1,0 +1,1 @@
+#include "lowbit.h"

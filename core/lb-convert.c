@@ -1,0 +1,2 @@
+/* lb-convert.c: in progress */
+#include "lowbit.h"

@@ -1,0 +1,2 @@
+/* lb-gguf-import.c: in progress */
+#include "lowbit.h"

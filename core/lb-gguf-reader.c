@@ -1,0 +1,2 @@
+/* lb-gguf-reader.c: in progress */
+#include "lowbit.h"

@@ -1,0 +1,2 @@
+/* lb-gguf-writer.c: in progress */
+#include "lowbit.h"

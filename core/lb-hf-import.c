@@ -1,0 +1,2 @@
+/* lb-hf-import.c: in progress */
+#include "lowbit.h"

@@ -1,0 +1,2 @@
+/* lb-llama2c-import.c: in progress */
+#include "lowbit.h"

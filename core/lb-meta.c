@@ -1,0 +1,2 @@
+/* lb-meta.c: in progress */
+#include "lowbit.h"

@@ -1,0 +1,23 @@
+/* lb-model-private.h: how importers build an LbModel */
+#pragma once
+
+#include "lb-model.h"
+
+G_BEGIN_DECLS
+
+/* Takes ownership of meta (a ref), tensors (GPtrArray of LbTensor*, with a
+ * free func) and keepalive (GPtrArray of whatever owns the bytes the tensor
+ * views point into: GBytes, GMappedFile...). Validates the architecture,
+ * hyper-parameters and every required tensor's presence, type and shape;
+ * builds the tokenizer from meta. On error everything passed is released. */
+LbModel *lb_model_new_from_parts (const char *path, LbModelFormat format, guint64 file_size,
+                                  LbMeta *meta, GPtrArray *tensors, GPtrArray *keepalive,
+                                  GError **error);
+
+/* Importers (each in its own file). They return a model or NULL + error. */
+LbModel *lb_import_gguf    (const char *path, GCancellable *cancellable, GError **error);
+LbModel *lb_import_hf      (const char *dir, GCancellable *cancellable, GError **error);
+LbModel *lb_import_llama2c (const char *checkpoint, const char *tokenizer_path,
+                            GCancellable *cancellable, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,2 @@
+/* lb-model.c: in progress */
+#include "lowbit.h"

@@ -1,0 +1,2 @@
+/* lb-ref-engine.c: in progress */
+#include "lowbit.h"

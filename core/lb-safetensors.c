@@ -1,0 +1,2 @@
+/* lb-safetensors.c: in progress */
+#include "lowbit.h"

@@ -1,0 +1,2 @@
+/* lb-sampler.c: in progress */
+#include "lowbit.h"

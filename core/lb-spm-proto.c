@@ -1,0 +1,2 @@
+/* lb-spm-proto.c: in progress */
+#include "lowbit.h"

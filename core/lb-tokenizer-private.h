@@ -1,0 +1,39 @@
+/* lb-tokenizer-private.h: the backend interface behind LbTokenizer */
+#pragma once
+
+#include "lb-tokenizer.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char        *text;
+  gsize        len;
+  float        score;
+  LbTokenType  type;
+} LbVocabEntry;
+
+/* The vocabulary every backend shares, owned by LbTokenizer. */
+typedef struct {
+  LbVocabEntry *entries;
+  guint        n_vocab;
+  GHashTable  *text_to_id;  /* char* (NUL-terminated piece) -> GINT_TO_POINTER(id + 1) */
+  gint32       bos, eos, unk, pad;
+  gboolean     add_bos, add_eos;
+} LbVocab;
+
+typedef struct _LbTokenizerBackend LbTokenizerBackend;
+struct _LbTokenizerBackend {
+  const char *model_name;
+  /* create backend state from metadata; vocab is already filled */
+  gpointer  (*create) (const LbVocab *vocab, const LbMeta *meta, GError **error);
+  void      (*destroy) (gpointer state);
+  /* encode text without BOS/EOS */
+  gboolean  (*encode) (gpointer state, const LbVocab *vocab, const char *text, gsize len,
+                       GArray *ids, GError **error);
+  void      (*append_piece) (gpointer state, const LbVocab *vocab, gint32 prev, gint32 id,
+                             GString *out);
+};
+
+extern const LbTokenizerBackend lb_tokenizer_backend_spm;   /* lb-tokenizer-spm.c */
+
+G_END_DECLS

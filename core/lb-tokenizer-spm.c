@@ -1,0 +1,2 @@
+/* lb-tokenizer-spm.c: in progress */
+#include "lowbit.h"

@@ -1,0 +1,2 @@
+/* lb-tokenizer.c: in progress */
+#include "lowbit.h"

@@ -1,0 +1,13 @@
+/* lowbit.h: liblowbit, the quantization and runtime core of Lowbit */
+#pragma once
+
+#include "lb-error.h"
+#include "lb-type.h"
+#include "lb-half.h"
+#include "lb-meta.h"
+#include "lb-tensor.h"
+#include "lb-gguf.h"
+#include "lb-tokenizer.h"
+#include "lb-model.h"
+#include "lb-ref-engine.h"
+#include "lb-sampler.h"
