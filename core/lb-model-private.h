@@ -20,4 +20,8 @@ LbModel *lb_import_hf      (const char *dir, GCancellable *cancellable, GError *
 LbModel *lb_import_llama2c (const char *checkpoint, const char *tokenizer_path,
                             GCancellable *cancellable, GError **error);
 
+/* Hugging Face tokenizer.json (or vocab.json + merges.txt beside it) to the
+ * tokenizer.ggml.* keys llama.cpp's converter writes (lb-hf-tokenizer.c). */
+gboolean lb_hf_tokenizer_json_to_meta (const char *dir, LbMeta *meta, GError **error);
+
 G_END_DECLS

@@ -34,6 +34,7 @@ struct _LbTokenizerBackend {
                              GString *out);
 };
 
-extern const LbTokenizerBackend lb_tokenizer_backend_spm;   /* lb-tokenizer-spm.c */
+extern const LbTokenizerBackend lb_tokenizer_backend_spm;   /* lb-tokenizer-spm.c: "llama" */
+extern const LbTokenizerBackend lb_tokenizer_backend_bpe;   /* lb-tokenizer-bpe.c: "gpt2" */
 
 G_END_DECLS
