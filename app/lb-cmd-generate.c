@@ -1,1 +1,146 @@
-#include "lowbit.h"
+/* lb-cmd-generate.c: lowbit generate MODEL [-p PROMPT] [-n N] [sampling options] */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#include "lb-cli.h"
+
+int
+lb_cmd_generate (int argc, char **argv)
+{
+  char *prompt = NULL, *tokenizer = NULL;
+  int n_predict = 128, top_k = 0, n_ctx = 0;
+  double temp = 0.0, top_p = 1.0;
+  gint64 seed = 42;
+  gboolean stats = FALSE;
+  GOptionEntry entries[] = {
+    { "prompt", 'p', 0, G_OPTION_ARG_STRING, &prompt, "Text to continue (default: start from BOS alone)", "TEXT" },
+    { "n-predict", 'n', 0, G_OPTION_ARG_INT, &n_predict, "Tokens to generate (default 128)", "N" },
+    { "temp", 0, 0, G_OPTION_ARG_DOUBLE, &temp, "Sampling temperature; 0 is greedy (default 0)", "T" },
+    { "top-k", 0, 0, G_OPTION_ARG_INT, &top_k, "Keep only the K most likely tokens (0: off)", "K" },
+    { "top-p", 0, 0, G_OPTION_ARG_DOUBLE, &top_p, "Nucleus sampling threshold (1: off)", "P" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 42)", "S" },
+    { "ctx", 'c', 0, G_OPTION_ARG_INT, &n_ctx, "Context length (default: prompt + N, at most the model's)", "N" },
+    { "tokenizer", 't', 0, G_OPTION_ARG_FILENAME, &tokenizer, "Tokenizer of a llama2.c checkpoint", "FILE" },
+    { "stats", 0, 0, G_OPTION_ARG_NONE, &stats, "Print token counts and speed on stderr", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx =
+    lb_cli_context_new ("generate", "MODEL", "Generate text with the fp32 reference engine.",
+                        "Only the generated text is printed on stdout. Generation stops after N "
+                        "tokens or at the end-of-sequence token.");
+  g_autoptr (LbModel) model = NULL;
+  g_autoptr (LbRefEngine) engine = NULL;
+  g_autoptr (LbSampler) sampler = NULL;
+  g_autoptr (LbDetokenizer) detok = NULL;
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+  g_autofree float *logits = NULL;
+  LbSamplerParams sp = LB_SAMPLER_PARAMS_INIT;
+  LbTokenizer *tok;
+  GError *error = NULL;
+  gint64 t_start;
+  int n_generated = 0;
+  guint n_vocab;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!lb_cli_parse (ctx, &argc, &argv))
+    return LB_EXIT_USAGE;
+  if (argc != 2)
+    return lb_cli_usage_error ("generate", "expected one MODEL argument");
+  if (n_predict < 0)
+    return lb_cli_usage_error ("generate", "--n-predict must be 0 or more, not %d", n_predict);
+  if (temp < 0.0 || !isfinite (temp))
+    return lb_cli_usage_error ("generate", "--temp must be 0 or more");
+  if (top_k < 0)
+    return lb_cli_usage_error ("generate", "--top-k must be 0 or more");
+  if (!(top_p > 0.0 && top_p <= 1.0))
+    return lb_cli_usage_error ("generate", "--top-p must be in (0, 1]");
+  if (n_ctx < 0)
+    return lb_cli_usage_error ("generate", "--ctx must be positive");
+
+  model = lb_cli_load_model (argv[1], tokenizer, &error);
+  g_free (tokenizer);
+  if (model == NULL)
+    return lb_cli_fail (error);
+  tok = lb_model_get_tokenizer (model);
+  n_vocab = lb_model_get_hparams (model)->n_vocab;
+
+  if (prompt != NULL && *prompt != '\0')
+    {
+      if (!lb_tokenizer_encode (tok, prompt, -1, TRUE, ids, &error))
+        return lb_cli_fail (error);
+    }
+  else
+    {
+      gint32 bos = lb_tokenizer_get_bos (tok);
+      if (bos < 0)
+        return lb_cli_usage_error ("generate", "this model's tokenizer has no BOS token: give a --prompt");
+      g_array_append_val (ids, bos);
+    }
+  g_free (prompt);
+  if (ids->len == 0)
+    return lb_cli_usage_error ("generate", "the prompt encodes to no tokens");
+
+  if (n_ctx == 0)
+    n_ctx = (int) MIN ((guint) ids->len + (guint) n_predict, lb_model_get_hparams (model)->n_ctx_train);
+  if ((guint) n_ctx < ids->len)
+    return lb_cli_usage_error ("generate", "the prompt has %u tokens but the context is %d",
+                               ids->len, n_ctx);
+
+  engine = lb_ref_engine_new (model, (guint) n_ctx, &error);
+  if (engine == NULL)
+    return lb_cli_fail (error);
+  sp.temperature = (float) temp;
+  sp.top_k = (guint) top_k;
+  sp.top_p = (float) top_p;
+  sp.seed = (guint64) seed;
+  sampler = lb_sampler_new (&sp);
+  detok = lb_detokenizer_new (tok);
+  logits = g_new (float, n_vocab);
+
+  t_start = g_get_monotonic_time ();
+  /* the prompt's pieces set the detokenizer's state but are not printed */
+  for (guint i = 0; i < ids->len; i++)
+    lb_detokenizer_push (detok, g_array_index (ids, gint32, i));
+  if (!lb_ref_engine_eval_batch (engine, (gint32 *) ids->data, ids->len, NULL, logits, &error))
+    return lb_cli_fail (error);
+
+  for (n_generated = 0; n_generated < n_predict; n_generated++)
+    {
+      gint32 next = lb_sampler_sample (sampler, logits, n_vocab);
+
+      if (g_cancellable_is_cancelled (lb_cli_get_cancellable ()))
+        break;
+      if (next == lb_tokenizer_get_eos (tok) || next == lb_tokenizer_get_bos (tok))
+        break;
+      fputs (lb_detokenizer_push (detok, next), stdout);
+      fflush (stdout);
+      if (n_generated + 1 == n_predict)
+        {
+          n_generated++;
+          break;
+        }
+      if (lb_ref_engine_get_n_past (engine) >= lb_ref_engine_get_n_ctx (engine))
+        {
+          n_generated++;
+          fprintf (stderr, "\nlowbit: the context of %u tokens is full\n",
+                   lb_ref_engine_get_n_ctx (engine));
+          break;
+        }
+      if (!lb_ref_engine_eval (engine, next, logits, &error))
+        return lb_cli_fail (error);
+    }
+  fputs (lb_detokenizer_flush (detok), stdout);
+  fputc ('\n', stdout);
+
+  if (stats)
+    {
+      double secs = (g_get_monotonic_time () - t_start) / 1e6;
+      fprintf (stderr, "prompt %u tokens, generated %d tokens in %.3f s (%.1f tokens/s)\n",
+               ids->len, n_generated, secs, secs > 0 ? (ids->len + n_generated) / secs : 0.0);
+    }
+  if (g_cancellable_is_cancelled (lb_cli_get_cancellable ()))
+    return LB_EXIT_CANCELLED;
+  return LB_EXIT_OK;
+}

@@ -24,4 +24,9 @@ LbModel *lb_import_llama2c (const char *checkpoint, const char *tokenizer_path,
  * tokenizer.ggml.* keys llama.cpp's converter writes (lb-hf-tokenizer.c). */
 gboolean lb_hf_tokenizer_json_to_meta (const char *dir, LbMeta *meta, GError **error);
 
+/* A llama2.c tokenizer.bin (data, len bytes) with n_vocab entries to the
+ * tokenizer.ggml.* keys of a GGUF "llama" vocabulary (lb-llama2c-import.c). */
+gboolean lb_llama2c_tokenizer_to_meta (const guint8 *data, gsize len, guint32 n_vocab,
+                                       LbMeta *meta, GError **error);
+
 G_END_DECLS

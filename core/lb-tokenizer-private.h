@@ -34,6 +34,19 @@ struct _LbTokenizerBackend {
                              GString *out);
 };
 
+/* UTF-8 helper shared by the backends and LbDetokenizer (lb-tokenizer.c).
+ * Looks at the bytes at p (avail >= 1): returns LB_UTF8_COMPLETE with *n the
+ * length (1-4) of the well-formed sequence there, LB_UTF8_INCOMPLETE when all
+ * avail bytes are a valid start of a longer one (*n = avail), or
+ * LB_UTF8_INVALID with *n >= 1 the length of the ill-formed part (its maximal
+ * valid prefix, as Unicode recommends replacing with one U+FFFD). */
+typedef enum {
+  LB_UTF8_COMPLETE,
+  LB_UTF8_INCOMPLETE,
+  LB_UTF8_INVALID,
+} LbUtf8Check;
+LbUtf8Check lb_utf8_check (const guint8 *p, gsize avail, gsize *n);
+
 extern const LbTokenizerBackend lb_tokenizer_backend_spm;   /* lb-tokenizer-spm.c: "llama" */
 extern const LbTokenizerBackend lb_tokenizer_backend_bpe;   /* lb-tokenizer-bpe.c: "gpt2" */
 

@@ -11,3 +11,5 @@
 #include "lb-model.h"
 #include "lb-ref-engine.h"
 #include "lb-sampler.h"
+#include "lb-progress.h"
+#include "lb-convert.h"

@@ -1,0 +1,111 @@
+/* lb-chart-draw-private.h: drawing helpers shared by the renderers */
+#pragma once
+
+#include <cairo.h>
+#include <pango/pangocairo.h>
+
+#include "lb-chart-common.h"
+
+G_BEGIN_DECLS
+
+#define LB_CHART_PAD        8.0
+#define LB_CHART_MAX_TICKS  24
+
+typedef enum {
+  LB_CHART_MARK_BOX,
+  LB_CHART_MARK_LINE,
+  LB_CHART_MARK_DOT,
+  LB_CHART_MARK_NO_DATA,
+} LbChartMark;
+
+typedef struct {
+  const char   *label;
+  LbChartColor  color;
+  LbChartMark   mark;
+} LbChartLegendItem;
+
+typedef struct {
+  double        x_min, x_max;
+  double        y_min, y_max;
+  gboolean      x_log, y_log;
+  LbChartFormat x_format, y_format;
+  const char   *x_label;
+  const char   *y_label;
+} LbChartAxes;
+
+/* Cells of a labelled matrix (heatmap, precision grid) */
+typedef struct {
+  double   x, y, width, height;     /* the cells only */
+  double   cell_width, cell_height;
+  double   row_header_x, row_header_width;
+  double   col_header_y, col_header_height;
+  gboolean col_labels_rotated;
+  guint    row_label_every;
+  guint    col_label_every;
+} LbChartMatrix;
+
+const LbChartStyle *lb_chart_style_or_default (const LbChartStyle *style);
+
+void         lb_chart_set_color       (cairo_t *cr, const LbChartColor *color);
+void         lb_chart_set_color_alpha (cairo_t *cr, const LbChartColor *color, double alpha);
+void         lb_chart_paint_background (cairo_t *cr, const LbChartStyle *style,
+                                        double width, double height);
+
+/* size: a factor of style->font_size */
+PangoLayout *lb_chart_layout_new  (cairo_t *cr, const LbChartStyle *style, double size,
+                                   PangoWeight weight, const char *text);
+void         lb_chart_layout_size (PangoLayout *layout, double *width, double *height);
+/* xalign/yalign: which point of the text box lands on (x, y) */
+void         lb_chart_layout_show (cairo_t *cr, PangoLayout *layout, double x, double y,
+                                   double xalign, double yalign, const LbChartColor *color);
+void         lb_chart_show_text   (cairo_t *cr, const LbChartStyle *style, const char *text,
+                                   double size, PangoWeight weight, double x, double y,
+                                   double xalign, double yalign, const LbChartColor *color);
+double       lb_chart_text_width  (cairo_t *cr, const LbChartStyle *style, const char *text,
+                                   double size, PangoWeight weight);
+double       lb_chart_line_height (cairo_t *cr, const LbChartStyle *style, double size);
+
+/* A grey, hatched rectangle: where there is no data */
+void         lb_chart_fill_no_data (cairo_t *cr, const LbChartStyle *style,
+                                    double x, double y, double width, double height);
+/* The same with a centred message ("No data" when message is NULL) */
+void         lb_chart_draw_no_data (cairo_t *cr, const LbChartStyle *style,
+                                    double x, double y, double width, double height,
+                                    const char *message);
+void         lb_chart_rounded_rect (cairo_t *cr, double x, double y, double width,
+                                    double height, double radius);
+
+/* Tick positions in [lo, hi]; *step gets their spacing (NaN on log axes) */
+guint        lb_chart_ticks (double lo, double hi, guint target, LbChartFormat format,
+                             gboolean log_scale, double *ticks, double *step);
+
+/* Lays out and draws grid lines, axis lines, tick labels and axis titles
+ * in the given area, and returns the plotting rectangle in *out. */
+void         lb_chart_draw_axes (cairo_t *cr, const LbChartStyle *style,
+                                 double x, double y, double width, double height,
+                                 const LbChartAxes *axes, LbPlotGeometry *out);
+
+/* Items flow left to right and wrap at max_width; rows are aligned by
+ * xalign. Returns the height used; draws only when draw is TRUE. */
+double       lb_chart_draw_legend (cairo_t *cr, const LbChartStyle *style,
+                                   double x, double y, double max_width, double xalign,
+                                   guint n_items, const LbChartLegendItem *items,
+                                   gboolean draw);
+
+/* max_cell_*: 0 for no limit */
+void         lb_chart_matrix_layout (cairo_t *cr, const LbChartStyle *style,
+                                     double x, double y, double width, double height,
+                                     guint n_rows, guint n_cols,
+                                     const char * const *row_labels,
+                                     const char * const *col_labels,
+                                     double max_cell_width, double max_cell_height,
+                                     LbChartMatrix *out);
+void         lb_chart_matrix_draw_labels (cairo_t *cr, const LbChartStyle *style,
+                                          const LbChartMatrix *m, guint n_rows, guint n_cols,
+                                          const char * const *row_labels,
+                                          const char * const *col_labels);
+/* Which cell of m contains (px, py) */
+gboolean     lb_chart_matrix_cell_at (const LbChartMatrix *m, guint n_rows, guint n_cols,
+                                      double px, double py, guint *row, guint *col);
+
+G_END_DECLS
