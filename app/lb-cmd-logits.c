@@ -40,42 +40,27 @@ static gboolean
 write_logits (LbRefEngine *engine, const gint32 *ids, guint n, guint n_vocab, const char *path,
               GError **error)
 {
-  g_autoptr (GFile) file = g_file_new_for_commandline_arg (path);
-  g_autoptr (GFileOutputStream) out = NULL;
-  g_autoptr (GCancellable) cancel = g_object_ref (lb_cli_get_cancellable ());
+  g_autoptr (LbAtomicFile) out = lb_atomic_file_new (path, error);
   g_autofree float *row = g_new (float, n_vocab);
+  GCancellable *cancel = lb_cli_get_cancellable ();
+  gboolean ok = out != NULL;
 
-  out = g_file_replace (file, NULL, FALSE, G_FILE_CREATE_REPLACE_DESTINATION, cancel, error);
-  if (out == NULL)
-    return FALSE;
-  for (guint i = 0; i < n; i++)
+  for (guint i = 0; ok && i < n; i++)
     {
-      if (!lb_ref_engine_eval (engine, ids[i], row, error))
-        goto fail;
+      ok = !g_cancellable_set_error_if_cancelled (cancel, error)
+           && lb_ref_engine_eval (engine, ids[i], row, error);
 #if G_BYTE_ORDER == G_BIG_ENDIAN
-      for (guint v = 0; v < n_vocab; v++)
+      for (guint v = 0; ok && v < n_vocab; v++)
         {
           guint32 u = GUINT32_TO_LE (lb_fp32_to_bits (row[v]));
           memcpy (&row[v], &u, 4);
         }
 #endif
-      if (!g_output_stream_write_all (G_OUTPUT_STREAM (out), row, n_vocab * sizeof (float),
-                                      NULL, cancel, error))
-        goto fail;
+      ok = ok && lb_atomic_file_write (out, row, n_vocab * sizeof (float), error);
       lb_cli_progress ((double) (i + 1) / n, "evaluating", NULL);
     }
   lb_cli_progress_end ();
-  return g_output_stream_close (G_OUTPUT_STREAM (out), cancel, error);
-
-fail:
-  lb_cli_progress_end ();
-  {
-    /* closing a cancelled replace stream discards the temporary file */
-    g_autoptr (GCancellable) abort = g_cancellable_new ();
-    g_cancellable_cancel (abort);
-    g_output_stream_close (G_OUTPUT_STREAM (out), abort, NULL);
-  }
-  return FALSE;
+  return ok && lb_atomic_file_commit (out, error);
 }
 
 int

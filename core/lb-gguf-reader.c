@@ -441,7 +441,7 @@ parse_alignment (Parser *p, LbGgufReader *r)
     return TRUE;
   g_string_assign (p->ctx, "metadata key general.alignment");
   if (v->type != LB_VALUE_UINT32)
-    return fail (p, "must be a uint32, not a %s", lb_value_type_name (v->type));
+    return fail (p, "must be of type uint32, not %s", lb_value_type_name (v->type));
   if (v->u == 0 || (v->u & (v->u - 1)) != 0)
     return fail (p, "%" G_GUINT64_FORMAT " is not a power of two", v->u);
   r->alignment = (gsize) v->u;

@@ -467,15 +467,17 @@ lb_quant_iq4_nl_from_float (const float *src, void *dst, gint64 n, const float *
       const float *x = src + i * LB_QK;
       float w[LB_QK];
 
+      float sw = 0;
+
       if (importance)
         {
           /* sigma2: twice the block's mean square */
-          float s = 0;
+          block_weights (x, importance + i * LB_QK, 2 * lb_quant_sum_squares (x, LB_QK) / LB_QK, w);
           for (int j = 0; j < LB_QK; j++)
-            s += x[j] * x[j];
-          block_weights (x, importance + i * LB_QK, 2 * s / LB_QK, w);
+            sw += w[j];
         }
-      else
+      /* no importance, or none in this block: weigh by x^2 */
+      if (!(sw > 0))
         for (int j = 0; j < LB_QK; j++)
           w[j] = x[j] * x[j];
       iq4nl_block (x, w, &b[i]);

@@ -176,12 +176,13 @@ lb_quant_q8_k_from_float (const float *src, void *dst, gint64 n, const float *im
             amax = fabsf (x[j]);
             max = x[j];
           }
-      if (amax == 0 || !isfinite (amax))
+      iscale = amax != 0 ? -127.0f / max : 0;
+      /* zero, or too small (subnormal) or too large for a scale: zeros */
+      if (iscale == 0 || !isfinite (iscale))
         {
           memset (&b[i], 0, sizeof b[i]);
           continue;
         }
-      iscale = -127.0f / max;
       for (int j = 0; j < LB_QK_K; j++)
         b[i].qs[j] = (gint8) lb_quant_clamp (lb_quant_nearest_int (iscale * x[j]), -127, 127);
       for (int g = 0; g < LB_QK_K / 16; g++)

@@ -71,7 +71,7 @@ lb_quant_fit_symmetric (int n, int nmax, const float *x, const float *w,
 {
   int lv[256], best_lv[256];
   float amax = 0, max = 0;
-  float sumlx, suml2, scale;
+  float sumlx, suml2, scale, best;
 
   g_assert (n <= 256);
 
@@ -88,23 +88,33 @@ lb_quant_fit_symmetric (int n, int nmax, const float *x, const float *w,
     }
 
   symmetric_trial (n, nmax, x, w, -nmax / max, best_lv, &sumlx, &suml2);
-  scale = suml2 > 0 ? sumlx / suml2 : -max / nmax;
-  if (!(suml2 > 0))
-    sumlx = suml2 = 0;
+  if (suml2 > 0)
+    {
+      scale = sumlx / suml2;
+      best = scale * sumlx;
+    }
+  else
+    {
+      /* every weight zero: keep plain rounding unless a trial does better */
+      scale = -max / nmax;
+      sumlx = suml2 = best = 0;
+    }
 
-  /* maximising sumlx^2 / suml2 minimises sum w (x - s l)^2 at s = sumlx / suml2 */
+  /* best = sumlx^2 / suml2 is what the least-squares scale removes from
+   * sum w x^2: the larger, the smaller the error */
   for (int k = -ntry; k <= ntry; k++)
     {
       float slx, sl2;
       if (k == 0)
         continue;
       symmetric_trial (n, nmax, x, w, -(nmax + 0.1f * k) / max, lv, &slx, &sl2);
-      if (sl2 > 0 && (suml2 == 0 || slx * slx * suml2 > sumlx * sumlx * sl2))
+      if (sl2 > 0 && slx * slx > best * sl2)
         {
           memcpy (best_lv, lv, n * sizeof (int));
           sumlx = slx;
           suml2 = sl2;
           scale = slx / sl2;
+          best = scale * slx;
         }
     }
 

@@ -8,7 +8,13 @@
  * O(n log n); stale candidates are skipped when popped.
  *
  * USER_DEFINED pieces are matched whole (longest first) before merging, as
- * SentencePiece does; the dummy prefix is added once, at the very start. */
+ * SentencePiece does; the dummy prefix is added once, at the very start.
+ *
+ * Speed: one heap over a whole 1 MB text thrashes the cache, so the text is
+ * also cut before each U+2581 that no merge can ever reach across: when no
+ * mergeable piece contains the bytes of the preceding character followed by
+ * U+2581, no symbol can span that boundary, and merging the two sides apart
+ * gives the same result (the order of merges within each side is the same). */
 #include <string.h>
 
 #include "lb-error.h"
@@ -22,25 +28,39 @@ typedef struct {
   gsize       n;
 } Span;
 
+/* open addressing: the hot path does millions of lookups per megabyte */
 typedef struct {
-  GHashTable *pieces;        /* Span* -> id + 1: pieces text may merge into */
-  Span       *spans;         /* one per vocabulary entry (keys of pieces) */
+  guint32 hash;
+  gint32  id;       /* -1: empty */
+} Slot;
+
+typedef struct {
+  const LbVocabEntry *entries;
+  Slot       *slots;         /* pieces text may merge into */
+  guint32     mask;          /* n_slots - 1 */
   gsize       max_piece_len;
   gint32      byte_ids[256]; /* <0xXX> tokens, -1 when absent */
   gboolean    add_space_prefix;
   GArray     *user_ids;      /* USER_DEFINED ids by first byte, then longest first */
   guint       user_first[257]; /* user_ids[user_first[b] .. user_first[b + 1]] start with b */
+  GHashTable *space_joins;   /* Span*: a character + U+2581 found inside a piece */
 } SpmState;
+
+static inline guint32
+bytes_hash (const char *p, gsize n)
+{
+  guint32 h = 2166136261u;   /* FNV-1a */
+
+  for (gsize i = 0; i < n; i++)
+    h = (h ^ (guint8) p[i]) * 16777619u;
+  return h;
+}
 
 static guint
 span_hash (gconstpointer key)
 {
   const Span *s = key;
-  guint32 h = 2166136261u;   /* FNV-1a */
-
-  for (gsize i = 0; i < s->n; i++)
-    h = (h ^ (guint8) s->p[i]) * 16777619u;
-  return h;
+  return bytes_hash (s->p, s->n);
 }
 
 static gboolean
@@ -53,11 +73,35 @@ span_equal (gconstpointer a, gconstpointer b)
 static gint32
 lookup_piece (const SpmState *st, const char *p, gsize n)
 {
-  Span key = { p, n };
+  guint32 h, i;
 
-  if (n > st->max_piece_len)
+  if (n > st->max_piece_len || n == 0)
     return -1;
-  return GPOINTER_TO_INT (g_hash_table_lookup (st->pieces, &key)) - 1;
+  h = bytes_hash (p, n);
+  for (i = h & st->mask; st->slots[i].id >= 0; i = (i + 1) & st->mask)
+    {
+      const LbVocabEntry *e = &st->entries[st->slots[i].id];
+      if (st->slots[i].hash == h && e->len == n && memcmp (e->text, p, n) == 0)
+        return st->slots[i].id;
+    }
+  return -1;
+}
+
+/* first occurrence wins, as in the shared text_to_id map */
+static void
+insert_piece (SpmState *st, gint32 id)
+{
+  const LbVocabEntry *e = &st->entries[id];
+  guint32 h, i;
+
+  st->max_piece_len = MAX (st->max_piece_len, e->len);
+  if (lookup_piece (st, e->text, e->len) >= 0)
+    return;
+  h = bytes_hash (e->text, e->len);
+  for (i = h & st->mask; st->slots[i].id >= 0; i = (i + 1) & st->mask)
+    ;
+  st->slots[i].hash = h;
+  st->slots[i].id = id;
 }
 
 static int
@@ -91,6 +135,40 @@ cmp_user (gconstpointer a, gconstpointer b, gpointer data)
   return x->len < y->len ? 1 : x->len > y->len ? -1 : 0;
 }
 
+/* Every byte string "X" + U+2581 (X of 1 to 4 bytes) inside a mergeable
+ * piece at an offset > 0: a superset of the character pairs a merge could
+ * join across a space. */
+static GHashTable *
+collect_space_joins (const SpmState *st, const LbVocab *vocab)
+{
+  GHashTable *set = g_hash_table_new_full (span_hash, span_equal, g_free, NULL);
+
+  for (guint i = 0; i < vocab->n_vocab; i++)
+    {
+      const LbVocabEntry *e = &vocab->entries[i];
+      gint32 id;
+
+      if (e->len <= SPACE_ESCAPE_LEN)
+        continue;
+      id = lookup_piece (st, e->text, e->len);
+      if (id != (gint32) i)
+        continue;   /* not mergeable */
+      for (gsize k = 1; k + SPACE_ESCAPE_LEN <= e->len; k++)
+        {
+          if (memcmp (e->text + k, SPACE_ESCAPE, SPACE_ESCAPE_LEN) != 0)
+            continue;
+          for (gsize x = 1; x <= 4 && x <= k; x++)
+            {
+              Span *sp = g_new (Span, 1);
+              sp->p = e->text + k - x;
+              sp->n = x + SPACE_ESCAPE_LEN;
+              g_hash_table_add (set, sp);   /* a duplicate key is freed by the set */
+            }
+        }
+    }
+  return set;
+}
+
 static void
 spm_destroy (gpointer state)
 {
@@ -98,9 +176,9 @@ spm_destroy (gpointer state)
 
   if (st == NULL)
     return;
-  g_clear_pointer (&st->pieces, g_hash_table_unref);
+  g_free (st->slots);
   g_clear_pointer (&st->user_ids, g_array_unref);
-  g_free (st->spans);
+  g_clear_pointer (&st->space_joins, g_hash_table_unref);
   g_free (st);
 }
 
@@ -119,8 +197,14 @@ spm_create (const LbVocab *vocab, const LbMeta *meta, GError **error)
       return NULL;
     }
 
-  st->pieces = g_hash_table_new (span_hash, span_equal);
-  st->spans = g_new0 (Span, vocab->n_vocab);
+  /* at most half full; n_vocab <= G_MAXINT32 keeps this within 2^32 slots */
+  st->entries = vocab->entries;
+  st->mask = 1023;
+  while (st->mask < 2 * (guint64) vocab->n_vocab)
+    st->mask = st->mask * 2 + 1;
+  st->slots = g_new (Slot, (gsize) st->mask + 1);
+  for (guint32 i = 0; i <= st->mask; i++)
+    st->slots[i].id = -1;
   st->user_ids = g_array_new (FALSE, FALSE, sizeof (gint32));
   for (int b = 0; b < 256; b++)
     st->byte_ids[b] = -1;
@@ -130,8 +214,6 @@ spm_create (const LbVocab *vocab, const LbMeta *meta, GError **error)
       const LbVocabEntry *e = &vocab->entries[i];
       gint32 id = (gint32) i;
 
-      st->spans[i].p = e->text;
-      st->spans[i].n = e->len;
       switch (e->type)
         {
         case LB_TOKEN_TYPE_BYTE:
@@ -149,17 +231,15 @@ spm_create (const LbVocab *vocab, const LbMeta *meta, GError **error)
         case LB_TOKEN_TYPE_NORMAL:
           /* control, unknown, unused and byte pieces are never merged into,
            * as in SentencePiece */
-          if (e->len > 0 && !g_hash_table_contains (st->pieces, &st->spans[i]))
-            {
-              g_hash_table_insert (st->pieces, &st->spans[i], GINT_TO_POINTER (id + 1));
-              st->max_piece_len = MAX (st->max_piece_len, e->len);
-            }
+          if (e->len > 0)
+            insert_piece (st, id);
           break;
         default:
           break;
         }
     }
   g_array_sort_with_data (st->user_ids, cmp_user, (gpointer) vocab);
+  st->space_joins = collect_space_joins (st, vocab);
   for (guint b = 0, k = 0; b <= 256; b++)
     {
       while (k < st->user_ids->len &&
@@ -350,6 +430,40 @@ encode_segment (const SpmState *st, const LbVocab *vocab, const char *text, gsiz
   return TRUE;
 }
 
+/* Cuts [start, end) before each U+2581 no merge can reach across and merges
+ * the pieces separately. */
+static gboolean
+encode_words (const SpmState *st, const LbVocab *vocab, const char *text, gsize start,
+              gsize end, GArray *symbols, Heap *heap, GArray *ids, GError **error)
+{
+  const guint8 *u = (const guint8 *) text;
+  gsize word = start, prev_char = start, pos = start;
+  gboolean check = g_hash_table_size (st->space_joins) > 0;
+
+  while (pos < end)
+    {
+      gsize n;
+
+      if (lb_utf8_check (u + pos, end - pos, &n) != LB_UTF8_COMPLETE)
+        n = 1;
+      if (pos > word && n == SPACE_ESCAPE_LEN &&
+          memcmp (text + pos, SPACE_ESCAPE, SPACE_ESCAPE_LEN) == 0)
+        {
+          Span join = { text + prev_char, pos - prev_char + SPACE_ESCAPE_LEN };
+          if (!check || !g_hash_table_contains (st->space_joins, &join))
+            {
+              if (!encode_segment (st, vocab, text, word, pos, symbols, heap, ids, error))
+                return FALSE;
+              word = pos;
+            }
+        }
+      prev_char = pos;
+      pos += n;
+    }
+  return word >= end ||
+         encode_segment (st, vocab, text, word, end, symbols, heap, ids, error);
+}
+
 static gboolean
 spm_encode (gpointer state, const LbVocab *vocab, const char *text, gsize len, GArray *ids,
             GError **error)
@@ -405,14 +519,14 @@ spm_encode (gpointer state, const LbVocab *vocab, const char *text, gsize len, G
           continue;
         }
       if (pos > seg_start)
-        ok = encode_segment (st, vocab, esc->str, seg_start, pos, symbols, &heap, ids, error);
+        ok = encode_words (st, vocab, esc->str, seg_start, pos, symbols, &heap, ids, error);
       if (ok)
         g_array_append_val (ids, match);
       pos += vocab->entries[match].len;
       seg_start = pos;
     }
   if (ok && seg_start < esc->len)
-    ok = encode_segment (st, vocab, esc->str, seg_start, esc->len, symbols, &heap, ids, error);
+    ok = encode_words (st, vocab, esc->str, seg_start, esc->len, symbols, &heap, ids, error);
 
   g_free (heap.items);
   g_array_unref (symbols);

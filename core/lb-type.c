@@ -10,6 +10,17 @@ f32_to_float (const void *src, float *dst, gint64 n)
   memcpy (dst, src, (gsize) n * sizeof (float));
 }
 
+/* half -> float through a table: the exact conversion is branchy, and F16
+ * weights are converted row by row on every forward pass */
+static float f16_table[65536];
+
+static void
+f16_table_init (void)
+{
+  for (guint32 h = 0; h < 65536; h++)
+    f16_table[h] = lb_fp16_to_fp32 ((guint16) h);
+}
+
 static void
 f16_to_float (const void *src, float *dst, gint64 n)
 {
@@ -18,7 +29,7 @@ f16_to_float (const void *src, float *dst, gint64 n)
     {
       guint16 h;
       memcpy (&h, p + 2 * i, 2);
-      dst[i] = lb_fp16_to_fp32 (GUINT16_FROM_LE (h));
+      dst[i] = f16_table[GUINT16_FROM_LE (h)];
     }
 }
 
@@ -107,6 +118,7 @@ lb_type_get_traits (guint32 t)
 
   if (g_once_init_enter (&initialized))
     {
+      f16_table_init ();
       lb_type_register_kernels (type_table);
       g_once_init_leave (&initialized, 1);
     }

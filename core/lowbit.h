@@ -13,3 +13,4 @@
 #include "lb-sampler.h"
 #include "lb-progress.h"
 #include "lb-convert.h"
+#include "lb-atomic-file.h"

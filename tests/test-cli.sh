@@ -65,11 +65,11 @@ check "info GGUF" 0 "$cli" info -m "$qwen/mini-qwen2-f16.gguf"
 contains "GGUF metadata listing" "$tmp/out" "qwen2.rope.freq_base"
 
 # the published greedy text, from the llama2.c files and after conversion
-check "generate stories260K" 0 "$cli" generate "$stories" --tokenizer "$tok" -n 255
+check "generate stories260K" 0 "$cli" generate "$stories" --tokenizer "$tok" -n 256
 if cmp -s "$tmp/out" "$tmp/expected.txt"; then ok "stories260K greedy text is the published one"
 else not_ok "stories260K greedy text is the published one" "$(diff "$tmp/out" "$tmp/expected.txt" | head -5)"; fi
 check "convert stories260K" 0 "$cli" convert "$stories" --tokenizer "$tok" -o "$tmp/stories.gguf"
-check "generate from the converted GGUF" 0 "$cli" generate "$tmp/stories.gguf" -n 255
+check "generate from the converted GGUF" 0 "$cli" generate "$tmp/stories.gguf" -n 256
 if cmp -s "$tmp/out" "$tmp/expected.txt"; then ok "converted GGUF gives the published text"
 else not_ok "converted GGUF gives the published text" "$(diff "$tmp/out" "$tmp/expected.txt" | head -5)"; fi
 
@@ -81,7 +81,7 @@ contains "mini-qwen2 continuation" "$tmp/out" "in the city, and let your brethre
 check "logits --tokens" 0 "$cli" logits "$qwen/mini-qwen2-f16.gguf" --tokens 1,342,594 -o "$tmp/l.f32"
 size=$(stat -c %s "$tmp/l.f32" 2>/dev/null || echo 0)
 if [ "$size" -eq $((3 * 4096 * 4)) ]; then ok "logits file is [3, 4096] float32"; else not_ok "logits file is [3, 4096] float32" "size $size"; fi
-check "logits with an out-of-range token" 1 "$cli" logits "$qwen/mini-qwen2-f16.gguf" --tokens 1,999999 -o "$tmp/bad.f32"
+check "logits with an out-of-range token is a usage error" 2 "$cli" logits "$qwen/mini-qwen2-f16.gguf" --tokens 1,999999 -o "$tmp/bad.f32"
 if [ ! -e "$tmp/bad.f32" ]; then ok "failed logits leave no file"; else not_ok "failed logits leave no file"; fi
 check "logits needs --text or --tokens" 2 "$cli" logits "$qwen" -o "$tmp/x.f32"
 

@@ -8,6 +8,7 @@
 
 #include "lowbit.h"
 #include "lb-convert.h"
+#include "lb-model-private.h"
 #include "lb-ref-engine-private.h"
 #include "lb-test-util.h"
 
@@ -557,6 +558,67 @@ test_errors (void)
   g_assert_no_error (error);
 }
 
+/* stories260K rebuilt from its parts with one tensor changed: its type set
+ * to `type` (same byte size) and its data cut to `n_bytes` (0: unchanged) */
+static LbModel *
+stories_with_changed_tensor (LbModel *base, const char *name, LbType type, gsize n_bytes)
+{
+  GPtrArray *tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_tensor_free);
+  GPtrArray *keepalive = g_ptr_array_new_with_free_func (g_object_unref);
+  GError *error = NULL;
+  LbModel *model;
+
+  for (guint i = 0; i < lb_model_get_n_tensors (base); i++)
+    {
+      const LbTensor *t = lb_model_get_tensor (base, i);
+      gboolean changed = strcmp (t->name, name) == 0;
+
+      g_ptr_array_add (tensors, lb_tensor_new (t->name, changed ? type : t->type, t->n_dims,
+                                               t->ne, t->data,
+                                               changed && n_bytes ? n_bytes : t->n_bytes));
+    }
+  g_ptr_array_add (keepalive, g_object_ref (base));
+  model = lb_model_new_from_parts ("changed", LB_MODEL_FORMAT_GGUF, 0,
+                                   lb_meta_ref (lb_model_get_meta (base)), tensors, keepalive,
+                                   &error);
+  g_assert_no_error (error);
+  return model;
+}
+
+static void
+test_bad_weights (void)
+{
+  g_autoptr (LbModel) base = load_stories ();
+  const LbTensor *up = lb_model_find_tensor (base, "blk.2.ffn_up.weight");
+  GError *error = NULL;
+
+  g_assert_nonnull (up);
+  g_assert_cmpint (up->type, ==, LB_TYPE_F32);
+  {
+    /* a type without a to_float kernel */
+    g_autoptr (LbModel) m = stories_with_changed_tensor (base, "blk.2.ffn_up.weight",
+                                                         LB_TYPE_I32, 0);
+    g_autoptr (LbRefEngine) e = lb_ref_engine_new (m, 8, &error);
+    g_assert_null (e);
+    g_assert_error (error, LB_ERROR, LB_ERROR_UNSUPPORTED);
+    g_test_message ("%s", error->message);
+    g_assert_nonnull (strstr (error->message, "blk.2.ffn_up.weight"));
+    g_assert_nonnull (strstr (error->message, "I32"));
+    g_clear_error (&error);
+  }
+  {
+    /* data shorter than the shape needs */
+    g_autoptr (LbModel) m = stories_with_changed_tensor (base, "blk.2.ffn_up.weight",
+                                                         LB_TYPE_F32, up->n_bytes - 4);
+    g_autoptr (LbRefEngine) e = lb_ref_engine_new (m, 8, &error);
+    g_assert_null (e);
+    g_assert_error (error, LB_ERROR, LB_ERROR_INVALID_FILE);
+    g_test_message ("%s", error->message);
+    g_assert_nonnull (strstr (error->message, "blk.2.ffn_up.weight"));
+    g_clear_error (&error);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -574,6 +636,7 @@ main (int argc, char **argv)
   g_test_add_func ("/lowbit/ref-engine/taps", test_taps);
   g_test_add_func ("/lowbit/ref-engine/batch-reset", test_batch_and_reset);
   g_test_add_func ("/lowbit/ref-engine/errors", test_errors);
+  g_test_add_func ("/lowbit/ref-engine/bad-weights", test_bad_weights);
 
   return g_test_run ();
 }

@@ -23,7 +23,7 @@ echo "== lowbit info =="
 "$lowbit" info "$model" --tokenizer "$tok" --no-tensors
 echo
 echo "== lowbit generate (greedy, 255 tokens) =="
-"$lowbit" generate "$model" --tokenizer "$tok" -n 255 --stats
+"$lowbit" generate "$model" --tokenizer "$tok" -n 256 --stats
 echo
 echo "== lowbit convert to GGUF =="
 "$lowbit" convert "$model" --tokenizer "$tok" -o "$out/stories260K.gguf"

@@ -250,11 +250,40 @@ decimals_for_step (double step)
   return d;
 }
 
+/* "%.*f" without trailing zeros: 0.0500 -> 0.05, 3.00 -> 3 */
+static char *
+trimmed (double      value,
+         int         decimals,
+         const char *suffix)
+{
+  char *text = g_strdup_printf ("%.*f", decimals, value);
+  char *end = text + strlen (text);
+  char *result;
+
+  if (decimals > 0)
+    {
+      while (end > text && end[-1] == '0')
+        *--end = '\0';
+      /* the decimal point, whatever the locale spells it as */
+      if (end > text && !g_ascii_isdigit (end[-1]))
+        *--end = '\0';
+    }
+  result = g_strconcat (text, suffix, NULL);
+  g_free (text);
+  return result;
+}
+
 static char *
 format_plain (double value, double step, const char *suffix)
 {
   int d = decimals_for_step (step);
   double a = fabs (value);
+
+  if (d >= 0 && a < step * 1e-6)
+    {
+      value = 0; /* no "-0" or "1e-17" on axes */
+      a = 0;
+    }
 
   if (d < 0)
     {
@@ -269,12 +298,10 @@ format_plain (double value, double step, const char *suffix)
         d = 2;
       else
         d = a == 0 ? 0 : MIN (9, 2 - (int) floor (log10 (a)));
+      return trimmed (value, d, suffix);
     }
   else if (a != 0 && (a < 1e-4 || a >= 1e9))
     return g_strdup_printf ("%.1e%s", value, suffix);
-
-  if (step > 0 && a < step * 1e-6)
-    value = 0; /* no "-0" on axes */
   return g_strdup_printf ("%.*f%s", d, value, suffix);
 }
 
@@ -306,7 +333,8 @@ format_time (double seconds, double step)
   const char *sign = seconds < 0 ? "-" : "";
   guint64 s;
 
-  if (a < 60 && (!isfinite (step) || step < 60))
+  /* steps of 10 s and more read better as minutes and seconds */
+  if (isfinite (step) ? step < 10 : a < 60)
     return format_plain (seconds, step, " s");
 
   s = (guint64) llround (a);

@@ -1,0 +1,251 @@
+/* lb-heatmap-render.c: cells coloured by value, row and column labels and
+ * a colour legend with the range */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <math.h>
+
+#include "lb-chart-draw-private.h"
+#include "lb-heatmap-render.h"
+
+#define LEGEND_BAR 12.0
+
+void
+lb_heatmap_value_color (const LbHeatmapData *data,
+                        double               min,
+                        double               max,
+                        double               value,
+                        const LbChartStyle  *style,
+                        LbChartColor        *out)
+{
+  double t;
+
+  if (!isfinite (value))
+    {
+      *out = lb_chart_style_or_default (style)->no_data;
+      return;
+    }
+  /* one value only: the middle of the scale */
+  t = max > min ? (value - min) / (max - min) : 0.5;
+  if (data->reverse)
+    t = 1 - t;
+  lb_colormap_eval (data->colormap, t, out);
+}
+
+static void
+draw_legend (cairo_t             *cr,
+             const LbChartStyle  *style,
+             const LbHeatmapData *data,
+             double               x,
+             double               y,
+             double               height,
+             double               min,
+             double               max)
+{
+  cairo_pattern_t *gradient;
+  LbChartColor label_color = style->foreground;
+  double lh = lb_chart_line_height (cr, style, 0.92);
+  double bar_y = y, bar_h;
+  char *text;
+
+  label_color.alpha *= 0.75;
+  if (data->legend_label != NULL)
+    {
+      lb_chart_show_text (cr, style, data->legend_label, 0.92, PANGO_WEIGHT_NORMAL,
+                          x, y, 0.0, 0.0, &label_color);
+      bar_y += lh + 6;
+    }
+  bar_h = MIN (y + height - bar_y - lh / 2, 260);
+  bar_y += lh / 2;
+  if (bar_h < 16)
+    return;
+
+  /* the maximum at the top */
+  gradient = cairo_pattern_create_linear (0, bar_y + bar_h, 0, bar_y);
+  for (guint i = 0; i <= 10; i++)
+    {
+      LbChartColor c;
+
+      lb_colormap_eval (data->colormap, data->reverse ? 1 - i / 10.0 : i / 10.0, &c);
+      cairo_pattern_add_color_stop_rgb (gradient, i / 10.0, c.red, c.green, c.blue);
+    }
+  lb_chart_rounded_rect (cr, x, bar_y, LEGEND_BAR, bar_h, 3);
+  cairo_set_source (cr, gradient);
+  cairo_fill (cr);
+  cairo_pattern_destroy (gradient);
+
+  text = lb_chart_format_value (max, data->format, NAN);
+  lb_chart_show_text (cr, style, text, 0.92, PANGO_WEIGHT_NORMAL,
+                      x + LEGEND_BAR + 6, bar_y, 0.0, 0.5, &label_color);
+  g_free (text);
+  if (max > min)
+    {
+      text = lb_chart_format_value (min, data->format, NAN);
+      lb_chart_show_text (cr, style, text, 0.92, PANGO_WEIGHT_NORMAL,
+                          x + LEGEND_BAR + 6, bar_y + bar_h, 0.0, 0.5, &label_color);
+      g_free (text);
+      if (bar_h > 4 * lh)
+        {
+          text = lb_chart_format_value ((min + max) / 2, data->format, NAN);
+          lb_chart_show_text (cr, style, text, 0.92, PANGO_WEIGHT_NORMAL,
+                              x + LEGEND_BAR + 6, bar_y + bar_h / 2, 0.0, 0.5, &label_color);
+          g_free (text);
+        }
+    }
+}
+
+static double
+legend_width (cairo_t             *cr,
+              const LbChartStyle  *style,
+              const LbHeatmapData *data,
+              double               min,
+              double               max)
+{
+  char *a = lb_chart_format_value (min, data->format, NAN);
+  char *b = lb_chart_format_value (max, data->format, NAN);
+  char *c = lb_chart_format_value ((min + max) / 2, data->format, NAN);
+  double w = LEGEND_BAR + 6 + MAX (MAX (lb_chart_text_width (cr, style, a, 0.92, PANGO_WEIGHT_NORMAL),
+                                        lb_chart_text_width (cr, style, b, 0.92, PANGO_WEIGHT_NORMAL)),
+                                   lb_chart_text_width (cr, style, c, 0.92, PANGO_WEIGHT_NORMAL));
+
+  if (data->legend_label != NULL)
+    w = MAX (w, lb_chart_text_width (cr, style, data->legend_label, 0.92, PANGO_WEIGHT_NORMAL));
+  g_free (a);
+  g_free (b);
+  g_free (c);
+  return w;
+}
+
+void
+lb_heatmap_render (cairo_t             *cr,
+                   double               width,
+                   double               height,
+                   const LbHeatmapData *data,
+                   const LbChartStyle  *style,
+                   LbHeatmapGeometry   *geometry)
+{
+  LbHeatmapGeometry geom = { 0 };
+  LbChartMatrix m;
+  double x = LB_CHART_PAD, y = LB_CHART_PAD;
+  double w = width - 2 * LB_CHART_PAD, h = height - 2 * LB_CHART_PAD;
+  double min = 0, max = 0, legend_w = 0;
+  gboolean has_cells, has_range;
+
+  g_return_if_fail (cr != NULL);
+
+  style = lb_chart_style_or_default (style);
+  cairo_save (cr);
+  lb_chart_paint_background (cr, style, width, height);
+
+  if (data != NULL && data->title != NULL)
+    {
+      double th = lb_chart_line_height (cr, style, 1.0);
+      lb_chart_show_text (cr, style, data->title, 1.0, PANGO_WEIGHT_BOLD, x, y, 0, 0,
+                          &style->foreground);
+      y += th + 8;
+      h -= th + 8;
+    }
+
+  has_cells = data != NULL && data->values != NULL && data->n_rows > 0 && data->n_cols > 0
+              && data->n_rows <= G_MAXUINT / data->n_cols;
+  if (!has_cells || w < 8 || h < 8)
+    {
+      lb_chart_draw_no_data (cr, style, x, y, MAX (w, 0), MAX (h, 0), NULL);
+      if (geometry != NULL)
+        *geometry = geom;
+      cairo_restore (cr);
+      return;
+    }
+
+  if (data->fixed_range && isfinite (data->min) && isfinite (data->max) && data->max >= data->min)
+    {
+      min = data->min;
+      max = data->max;
+      has_range = TRUE;
+    }
+  else
+    has_range = lb_chart_data_range (data->values, (gsize) data->n_rows * data->n_cols,
+                                     &min, &max);
+
+  if (has_range)
+    {
+      legend_w = legend_width (cr, style, data, min, max);
+      if (legend_w > w * 0.35)
+        legend_w = 0; /* too narrow: cells matter more than the legend */
+    }
+
+  lb_chart_matrix_layout (cr, style, x, y, w - (legend_w > 0 ? legend_w + 16 : 0), h,
+                          data->n_rows, data->n_cols, data->row_labels, data->col_labels,
+                          0, 0, &m);
+
+  {
+    /* a hairline gap between cells while they are large enough to afford it */
+    double gap = m.cell_width >= 8 && m.cell_height >= 8 ? 1 : 0;
+
+    for (guint r = 0; r < data->n_rows; r++)
+      for (guint c = 0; c < data->n_cols; c++)
+        {
+          double v = data->values[(gsize) r * data->n_cols + c];
+          double cx = m.x + c * m.cell_width, cy = m.y + r * m.cell_height;
+
+          if (!isfinite (v))
+            {
+              lb_chart_fill_no_data (cr, style, cx, cy, m.cell_width - gap, m.cell_height - gap);
+              continue;
+            }
+          {
+            LbChartColor color;
+
+            lb_heatmap_value_color (data, min, max, CLAMP (v, min, max), style, &color);
+            lb_chart_set_color (cr, &color);
+            cairo_rectangle (cr, cx, cy, m.cell_width - gap, m.cell_height - gap);
+            cairo_fill (cr);
+          }
+        }
+
+    if (data->has_highlight && data->highlight_row < data->n_rows
+        && data->highlight_col < data->n_cols)
+      {
+        cairo_set_line_width (cr, 2);
+        lb_chart_set_color (cr, &style->foreground);
+        cairo_rectangle (cr, m.x + data->highlight_col * m.cell_width + 1,
+                         m.y + data->highlight_row * m.cell_height + 1,
+                         MAX (m.cell_width - gap - 2, 1), MAX (m.cell_height - gap - 2, 1));
+        cairo_stroke (cr);
+      }
+  }
+
+  lb_chart_matrix_draw_labels (cr, style, &m, data->n_rows, data->n_cols,
+                               data->row_labels, data->col_labels);
+
+  if (legend_w > 0)
+    draw_legend (cr, style, data, x + w - legend_w, m.y, m.height, min, max);
+
+  geom = (LbHeatmapGeometry) {
+    .x = m.x, .y = m.y, .width = m.width, .height = m.height,
+    .cell_width = m.cell_width, .cell_height = m.cell_height,
+    .n_rows = data->n_rows, .n_cols = data->n_cols,
+    .min = min, .max = max, .has_range = has_range,
+  };
+  if (geometry != NULL)
+    *geometry = geom;
+  cairo_restore (cr);
+}
+
+gboolean
+lb_heatmap_geometry_cell_at (const LbHeatmapGeometry *geometry,
+                             double                   x,
+                             double                   y,
+                             guint                   *row,
+                             guint                   *col)
+{
+  LbChartMatrix m = { 0 };
+
+  g_return_val_if_fail (geometry != NULL, FALSE);
+
+  m.x = geometry->x;
+  m.y = geometry->y;
+  m.cell_width = geometry->cell_width;
+  m.cell_height = geometry->cell_height;
+  return lb_chart_matrix_cell_at (&m, geometry->n_rows, geometry->n_cols, x, y, row, col);
+}

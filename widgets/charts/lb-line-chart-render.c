@@ -1,0 +1,285 @@
+/* lb-line-chart-render.c: series as lines over grid lines and axes, with a
+ * legend in the header */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <math.h>
+
+#include "lb-chart-draw-private.h"
+#include "lb-line-chart-render.h"
+
+static inline double
+series_x (const LbLineSeries *s,
+          guint               i)
+{
+  return s->x != NULL ? s->x[i] : (double) i;
+}
+
+static inline gboolean
+point_ok (const LbLineSeries *s,
+          guint               i)
+{
+  return isfinite (series_x (s, i)) && isfinite (s->y[i]);
+}
+
+void
+lb_line_chart_data_ranges (const LbLineChartData *data,
+                           double                *x_min,
+                           double                *x_max,
+                           double                *y_min,
+                           double                *y_max)
+{
+  gboolean found = FALSE;
+  double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
+
+  for (guint s = 0; data->series != NULL && s < data->n_series; s++)
+    {
+      const LbLineSeries *series = &data->series[s];
+
+      for (guint i = 0; series->y != NULL && i < series->n_points; i++)
+        {
+          double x = series_x (series, i), y = series->y[i];
+
+          if (!point_ok (series, i))
+            continue;
+          if (!found)
+            {
+              x0 = x1 = x;
+              y0 = y1 = y;
+              found = TRUE;
+              continue;
+            }
+          x0 = MIN (x0, x);
+          x1 = MAX (x1, x);
+          y0 = MIN (y0, y);
+          y1 = MAX (y1, y);
+        }
+    }
+
+  if (found && data->y_from_zero)
+    {
+      y0 = MIN (y0, 0);
+      y1 = MAX (y1, 0);
+    }
+  if (found && y1 > y0)
+    y1 += (y1 - y0) * 0.05; /* headroom above the highest point */
+  if (data->fixed_x_range)
+    {
+      x0 = data->x_min;
+      x1 = data->x_max;
+    }
+  if (data->fixed_y_range)
+    {
+      y0 = data->y_min;
+      y1 = data->y_max;
+    }
+  lb_chart_range_fix (&x0, &x1, FALSE);
+  if (data->y_from_zero && !data->fixed_y_range && found && y0 == 0 && y1 == 0)
+    y1 = 1;
+  lb_chart_range_fix (&y0, &y1, FALSE);
+  *x_min = x0;
+  *x_max = x1;
+  *y_min = y0;
+  *y_max = y1;
+}
+
+static gboolean
+has_points (const LbLineChartData *data)
+{
+  for (guint s = 0; data->series != NULL && s < data->n_series; s++)
+    for (guint i = 0; data->series[s].y != NULL && i < data->series[s].n_points; i++)
+      if (point_ok (&data->series[s], i))
+        return TRUE;
+  return FALSE;
+}
+
+static void
+draw_series (cairo_t              *cr,
+             const LbPlotGeometry *g,
+             const LbLineSeries   *s,
+             const LbChartColor   *color)
+{
+  guint i = 0;
+
+  if (s->y == NULL)
+    return;
+
+  /* each run of finite points between NaNs is its own line */
+  while (i < s->n_points)
+    {
+      guint n = 0;
+      double first_px = 0, last_px = 0;
+
+      while (i < s->n_points && isnan (s->y[i]))
+        i++;
+      for (; i < s->n_points && !isnan (s->y[i]); i++)
+        {
+          double px, py;
+
+          if (!point_ok (s, i))
+            continue;
+          px = lb_plot_geometry_x_to_pixel (g, series_x (s, i));
+          py = lb_plot_geometry_y_to_pixel (g, s->y[i]);
+          if (n++ == 0)
+            {
+              cairo_move_to (cr, px, py);
+              first_px = px;
+            }
+          else
+            cairo_line_to (cr, px, py);
+          last_px = px;
+        }
+
+      if (n == 0)
+        continue;
+      if (n == 1)
+        {
+          /* a lone point: a dot, since a line of one point is invisible */
+          double px, py;
+
+          cairo_get_current_point (cr, &px, &py);
+          cairo_new_path (cr);
+          lb_chart_set_color (cr, color);
+          cairo_arc (cr, px, py, 3, 0, 2 * G_PI);
+          cairo_fill (cr);
+          continue;
+        }
+
+      if (s->fill)
+        {
+          double base = lb_plot_geometry_y_to_pixel (g, CLAMP (0, g->y_min, g->y_max));
+          cairo_path_t *path = cairo_copy_path (cr);
+
+          cairo_line_to (cr, last_px, base);
+          cairo_line_to (cr, first_px, base);
+          cairo_close_path (cr);
+          lb_chart_set_color_alpha (cr, color, 0.18);
+          cairo_fill (cr);
+          cairo_append_path (cr, path);
+          cairo_path_destroy (path);
+        }
+      lb_chart_set_color (cr, color);
+      cairo_stroke (cr);
+    }
+}
+
+void
+lb_line_chart_render (cairo_t               *cr,
+                      double                 width,
+                      double                 height,
+                      const LbLineChartData *data,
+                      const LbChartStyle    *style,
+                      LbPlotGeometry        *geometry)
+{
+  static const LbLineChartData empty = { 0 };
+  LbChartLegendItem *items;
+  LbChartAxes axes = { 0 };
+  LbPlotGeometry g;
+  double x = LB_CHART_PAD, y = LB_CHART_PAD;
+  double w = width - 2 * LB_CHART_PAD, h = height - 2 * LB_CHART_PAD;
+  double header_h = 0, title_w = 0;
+  guint n_items = 0;
+
+  g_return_if_fail (cr != NULL);
+
+  style = lb_chart_style_or_default (style);
+  if (data == NULL)
+    data = &empty;
+
+  cairo_save (cr);
+  lb_chart_paint_background (cr, style, width, height);
+
+  if (data->title != NULL)
+    {
+      header_h = lb_chart_line_height (cr, style, 1.0);
+      title_w = lb_chart_text_width (cr, style, data->title, 1.0, PANGO_WEIGHT_BOLD) + 24;
+      lb_chart_show_text (cr, style, data->title, 1.0, PANGO_WEIGHT_BOLD, x, y, 0, 0,
+                          &style->foreground);
+    }
+
+  items = g_new0 (LbChartLegendItem, MAX (data->n_series, 1));
+  for (guint s = 0; data->series != NULL && s < data->n_series; s++)
+    if (data->series[s].name != NULL)
+      items[n_items++] = (LbChartLegendItem) {
+        data->series[s].name, style->series[s % LB_CHART_N_SERIES_COLORS], LB_CHART_MARK_LINE,
+      };
+  if (n_items > 0)
+    {
+      /* legend right-aligned beside the title, or on its own rows */
+      double lw = MAX (w - title_w, w * 0.5);
+      double lh = lb_chart_draw_legend (cr, style, x + w - lw, y, lw, 1.0, n_items, items, TRUE);
+      header_h = MAX (header_h, lh);
+    }
+  g_free (items);
+  if (header_h > 0)
+    {
+      y += header_h + 8;
+      h -= header_h + 8;
+    }
+
+  lb_line_chart_data_ranges (data, &axes.x_min, &axes.x_max, &axes.y_min, &axes.y_max);
+  axes.x_format = data->x_format;
+  axes.y_format = data->y_format;
+  axes.x_label = data->x_label;
+  axes.y_label = data->y_label;
+  lb_chart_draw_axes (cr, style, x, y, MAX (w, 0), MAX (h, 0), &axes, &g);
+
+  if (!has_points (data))
+    lb_chart_draw_no_data (cr, style, g.x, g.y, g.width, g.height, NULL);
+  else if (g.width > 0 && g.height > 0)
+    {
+      cairo_save (cr);
+      cairo_rectangle (cr, g.x - 3, g.y - 3, g.width + 6, g.height + 6);
+      cairo_clip (cr);
+      cairo_set_line_width (cr, 2);
+      cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+      cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
+      for (guint s = 0; s < data->n_series; s++)
+        draw_series (cr, &g, &data->series[s], &style->series[s % LB_CHART_N_SERIES_COLORS]);
+      cairo_restore (cr);
+    }
+
+  if (geometry != NULL)
+    *geometry = g;
+  cairo_restore (cr);
+}
+
+gboolean
+lb_line_chart_nearest (const LbLineChartData *data,
+                       const LbPlotGeometry  *geometry,
+                       double                 px,
+                       double                 py,
+                       double                 max_distance,
+                       guint                 *series,
+                       guint                 *index)
+{
+  double best = max_distance * max_distance;
+  gboolean found = FALSE;
+
+  g_return_val_if_fail (data != NULL && geometry != NULL, FALSE);
+
+  if (geometry->width <= 0 || geometry->height <= 0)
+    return FALSE;
+
+  for (guint s = 0; data->series != NULL && s < data->n_series; s++)
+    for (guint i = 0; data->series[s].y != NULL && i < data->series[s].n_points; i++)
+      {
+        const LbLineSeries *ser = &data->series[s];
+        double dx, dy;
+
+        if (!point_ok (ser, i))
+          continue;
+        dx = lb_plot_geometry_x_to_pixel (geometry, series_x (ser, i)) - px;
+        dy = lb_plot_geometry_y_to_pixel (geometry, ser->y[i]) - py;
+        if (dx * dx + dy * dy <= best)
+          {
+            best = dx * dx + dy * dy;
+            found = TRUE;
+            if (series != NULL)
+              *series = s;
+            if (index != NULL)
+              *index = i;
+          }
+      }
+  return found;
+}

@@ -1,0 +1,197 @@
+/* lb-chart-widget.c: theme colours, render-node cache, array copies */
+#include "config.h"
+
+#include "lb-chart-widget-private.h"
+
+static void
+rgba_to_color (const GdkRGBA *rgba,
+               LbChartColor  *color)
+{
+  color->red = rgba->red;
+  color->green = rgba->green;
+  color->blue = rgba->blue;
+  color->alpha = rgba->alpha;
+}
+
+/* The first of the named colours the theme defines (libadwaita names
+ * first, then those of GTK's own theme) */
+static gboolean
+lookup_color (GtkStyleContext *context,
+              LbChartColor    *color,
+              ...)
+{
+  gboolean found = FALSE;
+  const char *name;
+  va_list ap;
+  GdkRGBA rgba;
+
+  va_start (ap, color);
+  while (!found && (name = va_arg (ap, const char *)) != NULL)
+    {
+      G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+      found = gtk_style_context_lookup_color (context, name, &rgba);
+      G_GNUC_END_IGNORE_DEPRECATIONS
+    }
+  va_end (ap);
+  if (found)
+    rgba_to_color (&rgba, color);
+  return found;
+}
+
+void
+lb_chart_widget_get_style (GtkWidget    *widget,
+                           LbChartStyle *style)
+{
+  GtkStyleContext *context;
+  PangoContext *pango;
+  const PangoFontDescription *font;
+  LbChartColor fg;
+  GdkRGBA rgba;
+
+  g_return_if_fail (GTK_IS_WIDGET (widget));
+  g_return_if_fail (style != NULL);
+
+  /* GTK 4.10 has gtk_widget_get_color(); 4.8 only the style context */
+#if GTK_CHECK_VERSION (4, 10, 0)
+  gtk_widget_get_color (widget, &rgba);
+#else
+  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &rgba);
+#endif
+  rgba_to_color (&rgba, &fg);
+
+  /* a light foreground means a dark theme: start from the dark palette */
+  if (lb_chart_color_luminance (&fg) > 0.5)
+    lb_chart_style_init_dark (style);
+  else
+    lb_chart_style_init_light (style);
+  style->foreground = fg;
+  style->background.alpha = 0;
+
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  context = gtk_widget_get_style_context (widget);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  lookup_color (context, &style->accent, "accent_bg_color", "theme_selected_bg_color", NULL);
+  lookup_color (context, &style->success, "success_bg_color", "success_color", NULL);
+  lookup_color (context, &style->warning, "warning_bg_color", "warning_color", NULL);
+  lookup_color (context, &style->failure, "error_bg_color", "error_color", NULL);
+  style->series[0] = style->accent;
+  lb_chart_style_derive (style);
+
+  /* chart text a little smaller than the body text */
+  pango = gtk_widget_get_pango_context (widget);
+  font = pango_context_get_font_description (pango);
+  if (font != NULL)
+    {
+      const char *family = pango_font_description_get_family (font);
+      double size = (double) pango_font_description_get_size (font) / PANGO_SCALE;
+
+      if (family != NULL)
+        g_strlcpy (style->font_family, family, sizeof style->font_family);
+      if (!pango_font_description_get_size_is_absolute (font))
+        {
+          double dpi = pango_cairo_context_get_resolution (pango);
+          size *= (dpi > 0 ? dpi : 96.0) / 72.0;
+        }
+      if (size > 0)
+        style->font_size = size * 0.86;
+    }
+}
+
+GskRenderNode *
+lb_chart_cache_ensure (LbChartCache    *cache,
+                       GtkWidget       *widget,
+                       LbChartDrawFunc  draw)
+{
+  int width = gtk_widget_get_width (widget);
+  int height = gtk_widget_get_height (widget);
+  LbChartStyle style;
+  cairo_t *cr;
+
+  if (width <= 0 || height <= 0)
+    return NULL;
+  if (cache->node != NULL && cache->width == width && cache->height == height)
+    return cache->node;
+
+  g_clear_pointer (&cache->node, gsk_render_node_unref);
+  lb_chart_widget_get_style (widget, &style);
+
+  /* what gtk_snapshot_append_cairo() does, but keeping the node: cairo
+   * records into it and GSK replays the recording at any scale */
+  cache->node = gsk_cairo_node_new (&GRAPHENE_RECT_INIT (0, 0, width, height));
+  cache->width = width;
+  cache->height = height;
+  cr = gsk_cairo_node_get_draw_context (cache->node);
+  draw (widget, cr, width, height, &style);
+  cairo_destroy (cr);
+  return cache->node;
+}
+
+void
+lb_chart_cache_snapshot (LbChartCache    *cache,
+                         GtkWidget       *widget,
+                         GtkSnapshot     *snapshot,
+                         LbChartDrawFunc  draw)
+{
+  GskRenderNode *node = lb_chart_cache_ensure (cache, widget, draw);
+
+  if (node != NULL)
+    gtk_snapshot_append_node (snapshot, node);
+}
+
+void
+lb_chart_cache_invalidate (LbChartCache *cache)
+{
+  g_clear_pointer (&cache->node, gsk_render_node_unref);
+}
+
+void
+lb_chart_widget_changed (GtkWidget    *widget,
+                         LbChartCache *cache)
+{
+  lb_chart_cache_invalidate (cache);
+  gtk_widget_queue_draw (widget);
+}
+
+char **
+lb_chart_strings_copy (const char * const *src,
+                       guint               n)
+{
+  char **copy;
+
+  if (src == NULL)
+    return NULL;
+  copy = g_new0 (char *, (gsize) n + 1);
+  for (guint i = 0; i < n; i++)
+    copy[i] = g_strdup (src[i]);
+  return copy;
+}
+
+void
+lb_chart_strings_free (char  **strings,
+                       guint   n)
+{
+  if (strings == NULL)
+    return;
+  for (guint i = 0; i < n; i++)
+    g_free (strings[i]);
+  g_free (strings);
+}
+
+const char *
+lb_chart_strings_get (char * const *strings,
+                      guint         n,
+                      guint         i)
+{
+  return strings != NULL && i < n ? strings[i] : NULL;
+}
+
+gboolean
+lb_chart_set_string (char       **field,
+                     const char  *value)
+{
+  if (g_strcmp0 (*field, value) == 0)
+    return FALSE;
+  g_free (*field);
+  *field = g_strdup (value);
+  return TRUE;
+}
