@@ -1,22 +1,20 @@
 /* lb-gguf-writer.c: a streaming GGUF v3 writer.
  *
- * Everything goes to "<path>.XXXXXX" beside the destination through a
- * large stdio buffer; finish() checks that every tensor got exactly its
- * bytes, fsyncs and renames. Any failure deletes the temporary file, so a
- * failed export never leaves a partial file behind. */
+ * Everything goes through an LbAtomicFile (a temporary file beside the
+ * destination); finish() checks that every tensor got exactly its bytes,
+ * then commits (fsync + rename). Any failure deletes the temporary file, so
+ * a failed export never leaves a partial file behind. */
 #include "lb-gguf.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <glib/gstdio.h>
 
+#include "lb-atomic-file.h"
 #include "lb-error.h"
 
-#define WRITE_BUFFER_SIZE (4 << 20)
 #define GGUF_VERSION 3
 
 typedef struct {
@@ -36,10 +34,8 @@ typedef enum {
 } State;
 
 struct _LbGgufWriter {
-  char       *path;
-  char       *tmp_path;
-  FILE       *fp;
-  char       *buffer;
+  char         *path;
+  LbAtomicFile *out;      /* NULL once committed or discarded */
   LbMeta     *meta;
   gsize       alignment;
   GPtrArray  *infos;      /* Info* */
@@ -64,27 +60,7 @@ info_free (gpointer p)
 static void
 discard (LbGgufWriter *w)
 {
-  if (w->fp != NULL)
-    {
-      fclose (w->fp);
-      w->fp = NULL;
-    }
-  if (w->tmp_path != NULL)
-    {
-      g_unlink (w->tmp_path);
-      g_clear_pointer (&w->tmp_path, g_free);
-    }
-  g_clear_pointer (&w->buffer, g_free);
-}
-
-static gboolean
-io_failed (LbGgufWriter *w, int saved_errno, const char *doing, GError **error)
-{
-  g_set_error (error, LB_ERROR, LB_ERROR_IO, "cannot write %s: %s (while %s)",
-               w->path, g_strerror (saved_errno), doing);
-  discard (w);
-  w->state = STATE_FAILED;
-  return FALSE;
+  g_clear_pointer (&w->out, lb_atomic_file_free);
 }
 
 static gboolean
@@ -110,7 +86,6 @@ lb_gguf_writer_new (const char *path, LbMeta *meta, GError **error)
 {
   LbGgufWriter *w;
   gsize alignment;
-  int fd;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (meta != NULL, NULL);
@@ -126,34 +101,12 @@ lb_gguf_writer_new (const char *path, LbMeta *meta, GError **error)
   w->names = g_hash_table_new (g_str_hash, g_str_equal);
   w->state = STATE_INFOS;
 
-  w->tmp_path = g_strconcat (path, ".XXXXXX", NULL);
-  fd = g_mkstemp_full (w->tmp_path, O_WRONLY | O_CLOEXEC, 0666);
-  if (fd < 0)
+  w->out = lb_atomic_file_new (path, error);
+  if (w->out == NULL)
     {
-      int saved = errno;
-      g_autofree char *dir = g_path_get_dirname (path);
-
-      g_clear_pointer (&w->tmp_path, g_free);
-      if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
-        g_set_error (error, LB_ERROR, LB_ERROR_IO, "cannot write %s: the folder %s does not exist",
-                     path, dir);
-      else
-        g_set_error (error, LB_ERROR, LB_ERROR_IO,
-                     "cannot write %s: %s (creating a temporary file in %s)",
-                     path, g_strerror (saved), dir);
       lb_gguf_writer_free (w);
       return NULL;
     }
-  w->fp = fdopen (fd, "wb");
-  if (w->fp == NULL)
-    {
-      close (fd);
-      io_failed (w, errno, "opening the temporary file", error);
-      lb_gguf_writer_free (w);
-      return NULL;
-    }
-  w->buffer = g_malloc (WRITE_BUFFER_SIZE);
-  setvbuf (w->fp, w->buffer, _IOFBF, WRITE_BUFFER_SIZE);
   return w;
 }
 
@@ -258,8 +211,12 @@ put (LbGgufWriter *w, const void *data, gsize n, GError **error)
 {
   if (n == 0)
     return TRUE;
-  if (fwrite (data, 1, n, w->fp) != n)
-    return io_failed (w, errno ? errno : EIO, "writing", error);
+  if (!lb_atomic_file_write (w->out, data, n, error))
+    {
+      discard (w);
+      w->state = STATE_FAILED;
+      return FALSE;
+    }
   w->written += n;
   return TRUE;
 }
@@ -516,8 +473,6 @@ lb_gguf_writer_write_tensor_data (LbGgufWriter *w, const void *data, gsize n, GE
 gboolean
 lb_gguf_writer_finish (LbGgufWriter *w, GError **error)
 {
-  int dir_fd;
-  g_autofree char *dir = NULL;
 
   g_return_val_if_fail (w != NULL, FALSE);
 
@@ -541,29 +496,13 @@ lb_gguf_writer_finish (LbGgufWriter *w, GError **error)
       return FALSE;
     }
 
-  if (fflush (w->fp) != 0)
-    return io_failed (w, errno, "flushing", error);
-  if (fsync (fileno (w->fp)) != 0)
-    return io_failed (w, errno, "syncing to disk", error);
-  if (fclose (w->fp) != 0)
+  if (!lb_atomic_file_commit (w->out, error))
     {
-      w->fp = NULL;
-      return io_failed (w, errno, "closing", error);
+      discard (w);
+      w->state = STATE_FAILED;
+      return FALSE;
     }
-  w->fp = NULL;
-  if (g_rename (w->tmp_path, w->path) != 0)
-    return io_failed (w, errno, "renaming the temporary file", error);
-  g_clear_pointer (&w->tmp_path, g_free);
-  g_clear_pointer (&w->buffer, g_free);
-
-  /* make the rename itself durable; failure here loses nothing already written */
-  dir = g_path_get_dirname (w->path);
-  dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0)
-    {
-      fsync (dir_fd);
-      close (dir_fd);
-    }
+  discard (w);
   w->state = STATE_FINISHED;
   return TRUE;
 }
