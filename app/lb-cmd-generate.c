@@ -9,7 +9,8 @@
 int
 lb_cmd_generate (int argc, char **argv)
 {
-  char *prompt = NULL, *tokenizer = NULL;
+  g_autofree char *prompt = NULL;
+  g_autofree char *tokenizer = NULL;
   int n_predict = 128, top_k = 0, n_ctx = 0;
   double temp = 0.0, top_p = 1.0;
   gint64 seed = 42;
@@ -60,7 +61,6 @@ lb_cmd_generate (int argc, char **argv)
     return lb_cli_usage_error ("generate", "--ctx must be positive");
 
   model = lb_cli_load_model (argv[1], tokenizer, &error);
-  g_free (tokenizer);
   if (model == NULL)
     return lb_cli_fail (error);
   tok = lb_model_get_tokenizer (model);
@@ -78,7 +78,6 @@ lb_cmd_generate (int argc, char **argv)
         return lb_cli_usage_error ("generate", "this model's tokenizer has no BOS token: give a --prompt");
       g_array_append_val (ids, bos);
     }
-  g_free (prompt);
   if (ids->len == 0)
     return lb_cli_usage_error ("generate", "the prompt encodes to no tokens");
 

@@ -265,7 +265,7 @@ int
 lb_cmd_info (int argc, char **argv)
 {
   gboolean json = FALSE, no_tensors = FALSE, meta = FALSE;
-  char *tokenizer = NULL;
+  g_autofree char *tokenizer = NULL;
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON instead of text", NULL },
     { "no-tensors", 0, 0, G_OPTION_ARG_NONE, &no_tensors, "Leave out the tensor table", NULL },
@@ -286,7 +286,6 @@ lb_cmd_info (int argc, char **argv)
     return lb_cli_usage_error ("info", "expected one MODEL argument");
 
   model = lb_cli_load_model (argv[1], tokenizer, &error);
-  g_free (tokenizer);
   if (model == NULL)
     return lb_cli_fail (error);
 

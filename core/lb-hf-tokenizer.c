@@ -195,16 +195,20 @@ static gboolean
 check_id (Import *imp, const char *where, const char *content, JsonNode *n, gint32 *out,
           GError **error)
 {
-  gint64 id;
+  gint64 id = node_is_int (n) ? json_node_get_int (n) : -1;
 
-  if (!node_is_int (n) || (id = json_node_get_int (n)) < 0 || id >= (gint64) MAX_VOCAB)
+  if (!node_is_int (n) || id < 0 || id >= (gint64) MAX_VOCAB)
     {
       char *s = shown (content);
 
-      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_FILE,
-                   "%s/%s: %s: the id of \"%s\" is %s, not an integer from 0 to %u",
-                   imp->dir, imp->vocab_file, where, s, node_is_int (n) ? "out of range" : "missing or not an integer",
-                   MAX_VOCAB - 1);
+      if (!node_is_int (n))
+        g_set_error (error, LB_ERROR, LB_ERROR_INVALID_FILE,
+                     "%s/%s: %s: the id of \"%s\" is missing or not an integer",
+                     imp->dir, imp->vocab_file, where, s);
+      else
+        g_set_error (error, LB_ERROR, LB_ERROR_INVALID_FILE,
+                     "%s/%s: %s: the id of \"%s\" is %" G_GINT64_FORMAT ", out of range "
+                     "(0 to %u)", imp->dir, imp->vocab_file, where, s, id, MAX_VOCAB - 1);
       g_free (s);
       return FALSE;
     }

@@ -143,7 +143,7 @@ lb_quant_q5_0_vec_dot_avx2 (gint64 n, float *result, const void *vx, const void 
   for (gint64 i = 0; i < n / LB_QK; i++)
     {
       __m256i q = _mm256_or_si256 (nibbles_to_bytes (x[i].qs),
-                                   _mm256_and_si256 (bits_to_bytes (x[i].qh), _mm256_set1_epi8(0x10)));
+                                   _mm256_and_si256 (bits_to_bytes (x[i].qh), _mm256_set1_epi8 (0x10)));
       __m256i yq = load32 (y[i].qs);
       __m256i p16 = _mm256_sub_epi16 (_mm256_maddubs_epi16 (q, yq),
                                       _mm256_maddubs_epi16 (_mm256_set1_epi8 (16), yq));

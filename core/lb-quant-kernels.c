@@ -2,7 +2,16 @@
  *
  * The scalar kernels are always there; on x86-64 CPUs with AVX2 and FMA the
  * hot paths (vec_dot, activation quantization, some dequantization) are
- * replaced by the AVX2 ones unless LB_NO_SIMD=1 is set in the environment. */
+ * replaced by the AVX2 ones unless LB_NO_SIMD=1 is set in the environment.
+ *
+ * The quantizers (from_float), in short:
+ *   without importance: Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and Q6_K round as
+ *     llama.cpp's reference does (same blocks); IQ4_NL searches its scale
+ *     as llama-quantize does (same blocks); Q2_K..Q5_K search scales and
+ *     mins under weights that favour large values.
+ *   with importance (one weight per column): every format searches the
+ *     scales (and mins) minimising the importance-weighted squared error
+ *     (lb-quant-search.c). */
 #include "lb-quant-private.h"
 
 #include <stdlib.h>

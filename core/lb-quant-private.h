@@ -144,23 +144,23 @@ int   lb_quant_iq4nl_index (float x);
   void lb_quant_##t##_to_float   (const void *src, float *dst, gint64 n); \
   void lb_quant_##t##_from_float (const float *src, void *dst, gint64 n, const float *importance)
 
-#define LB_QUANT_DECLARE(t, vt) \
+#define LB_QUANT_DECLARE(t) \
   LB_QUANT_DECLARE_ROW (t); \
   void lb_quant_##t##_vec_dot (gint64 n, float *result, const void *x, const void *y)
 
-LB_QUANT_DECLARE (q8_0, q8_0);
+LB_QUANT_DECLARE (q8_0);
 LB_QUANT_DECLARE_ROW (q8_1);
 LB_QUANT_DECLARE_ROW (q8_k);
-LB_QUANT_DECLARE (q4_0, q8_0);
-LB_QUANT_DECLARE (q4_1, q8_1);
-LB_QUANT_DECLARE (q5_0, q8_0);
-LB_QUANT_DECLARE (q5_1, q8_1);
-LB_QUANT_DECLARE (iq4_nl, q8_0);
-LB_QUANT_DECLARE (q2_k, q8_k);
-LB_QUANT_DECLARE (q3_k, q8_k);
-LB_QUANT_DECLARE (q4_k, q8_k);
-LB_QUANT_DECLARE (q5_k, q8_k);
-LB_QUANT_DECLARE (q6_k, q8_k);
+LB_QUANT_DECLARE (q4_0);
+LB_QUANT_DECLARE (q4_1);
+LB_QUANT_DECLARE (q5_0);
+LB_QUANT_DECLARE (q5_1);
+LB_QUANT_DECLARE (iq4_nl);
+LB_QUANT_DECLARE (q2_k);
+LB_QUANT_DECLARE (q3_k);
+LB_QUANT_DECLARE (q4_k);
+LB_QUANT_DECLARE (q5_k);
+LB_QUANT_DECLARE (q6_k);
 
 /* ---- AVX2/FMA kernels (lb-quant-avx2.c, x86-64 only) -------------------- */
 

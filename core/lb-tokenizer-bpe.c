@@ -20,6 +20,7 @@
 #define CACHE_MAX_KEY     64       /* pieces up to this many bytes are cached */
 #define CACHE_MAX_ENTRIES 65536    /* then the cache starts over */
 #define MERGE_EMPTY       G_MAXUINT64
+#define MAX_MERGES        (1u << 26)   /* real tokenizers have under a million */
 
 typedef struct {
   guint64 key;      /* left id << 32 | right id */
@@ -159,7 +160,7 @@ load_merges (BpeState *st, const LbVocab *vocab, const LbMeta *meta, GError **er
       return FALSE;
     }
   n = v->arr.n;
-  if (n >= G_MAXINT32)
+  if (n > MAX_MERGES)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_INVALID_FILE,
                    "metadata key %s: %" G_GSIZE_FORMAT " merges is more than a tokenizer can have",
