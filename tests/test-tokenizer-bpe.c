@@ -446,6 +446,45 @@ test_gguf_round_trip (void)
   g_free (tmp);
 }
 
+/* A character split across tokens comes out whole through LbDetokenizer. */
+static void
+test_streaming_decode (void)
+{
+  static const char text[] = "\xe4\xbd\xa0\xe5\xa5\xbd \xf0\x9f\x99\x82!";  /* 你好 🙂! */
+  LbMeta *meta = get_ref_meta ();
+  LbTokenizer *tok;
+  LbDetokenizer *detok;
+  GArray *ids;
+  GString *out = g_string_new (NULL);
+  guint partial = 0;
+
+  if (meta == NULL)
+    {
+      g_string_free (out, TRUE);
+      return;
+    }
+  tok = tokenizer_from (meta);
+  ids = encode (tok, text, -1);
+  /* GPT-2 has no token for 你 or 🙂: their bytes spread over several */
+  g_assert_cmpuint (ids->len, >, 4);
+  detok = lb_detokenizer_new (tok);
+  for (guint i = 0; i < ids->len; i++)
+    {
+      const char *piece = lb_detokenizer_push (detok, g_array_index (ids, gint32, i));
+
+      g_assert_true (g_utf8_validate (piece, -1, NULL));
+      partial += piece[0] == '\0';
+      g_string_append (out, piece);
+    }
+  g_string_append (out, lb_detokenizer_flush (detok));
+  g_assert_cmpuint (partial, >, 0);
+  g_assert_cmpstr (out->str, ==, text);
+  lb_detokenizer_free (detok);
+  g_array_unref (ids);
+  g_object_unref (tok);
+  g_string_free (out, TRUE);
+}
+
 /* Any bytes, valid UTF-8 or not, come back exactly: byte-level BPE loses
  * nothing. Also a long run of one letter, which merges without end. */
 static void
@@ -788,6 +827,81 @@ test_small_json (void)
   g_free (dir);
 }
 
+/* Llama 3's layout: its regex, a template that adds BOS, ids named in
+ * tokenizer_config.json, a config.json vocab_size past the tokenizer's. */
+static void
+test_llama3_json (void)
+{
+  char *dir = lb_test_make_tmpdir ();
+  /* the post_processor member rides after the pre_tokenizer's value */
+  char *json = tokenizer_json (
+    "{\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Split\", \"pattern\": {\"Regex\": "
+    "\"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\\\r\\\\n\\\\p{L}\\\\p{N}]?\\\\p{L}+|\\\\p{N}{1,3}| ?[^\\\\s"
+    "\\\\p{L}\\\\p{N}]+[\\\\r\\\\n]*|\\\\s*[\\\\r\\\\n]+|\\\\s+(?!\\\\S)|\\\\s+\"}, \"behavior\": "
+    "\"Isolated\", \"invert\": false}, {\"type\": \"ByteLevel\", \"add_prefix_space\": false, "
+    "\"trim_offsets\": true, \"use_regex\": false}]}, \"post_processor\": {\"type\": \"Sequence\", "
+    "\"processors\": [{\"type\": \"ByteLevel\"}, {\"type\": \"TemplateProcessing\", \"single\": "
+    "[{\"SpecialToken\": {\"id\": \"<|begin_of_text|>\", \"type_id\": 0}}, {\"Sequence\": "
+    "{\"id\": \"A\", \"type_id\": 0}}]}]}",
+    "{\"a\": 0, \"b\": 1, \"ab\": 2}", "[[\"a\", \"b\"]]",
+    "[{\"id\": 3, \"content\": \"<|begin_of_text|>\", \"special\": true}, "
+    "{\"id\": 4, \"content\": \"<|end_of_text|>\", \"special\": true}, "
+    "{\"id\": 5, \"content\": \"<|reserved|>\", \"special\": false}]");
+  char *path = g_build_filename (dir, "tokenizer.json", NULL);
+  char *tc = g_build_filename (dir, "tokenizer_config.json", NULL);
+  char *cfg = g_build_filename (dir, "config.json", NULL);
+  LbMeta *meta = lb_meta_new ();
+  GError *error = NULL;
+  const LbValue *tokens, *types;
+  guint32 bos = 0, eos = 0;
+  gboolean add_bos = FALSE;
+  LbTokenizer *tok;
+  GArray *ids;
+
+  g_assert_true (g_file_set_contents (path, json, -1, NULL));
+  g_assert_true (g_file_set_contents (tc, "{\"bos_token\": \"<|begin_of_text|>\", \"eos_token\": "
+                                      "\"<|end_of_text|>\", \"chat_template\": \"{{ x }}\"}", -1, NULL));
+  g_assert_true (g_file_set_contents (cfg, "{\"vocab_size\": 8, \"bos_token_id\": 0}", -1, NULL));
+  g_assert_true (lb_hf_tokenizer_json_to_meta (dir, meta, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (lb_meta_get_string (meta, "tokenizer.ggml.pre"), ==, "llama-bpe");
+  tokens = lb_meta_lookup (meta, "tokenizer.ggml.tokens");
+  types = lb_meta_lookup (meta, "tokenizer.ggml.token_type");
+  g_assert_cmpuint (tokens->arr.n, ==, 8);
+  g_assert_cmpstr (tokens->arr.strings[6].data, ==, "[PAD6]");
+  g_assert_cmpint (((gint32 *) types->arr.data)[7], ==, LB_TOKEN_TYPE_UNUSED);
+  /* not marked special, but spelled <|...|>: CONTROL, as the converter does */
+  g_assert_cmpint (((gint32 *) types->arr.data)[5], ==, LB_TOKEN_TYPE_CONTROL);
+  /* tokenizer_config.json's names win over config.json's ids */
+  g_assert_true (lb_meta_get_u32 (meta, "tokenizer.ggml.bos_token_id", &bos, NULL));
+  g_assert_true (lb_meta_get_u32 (meta, "tokenizer.ggml.eos_token_id", &eos, NULL));
+  g_assert_cmpuint (bos, ==, 3);
+  g_assert_cmpuint (eos, ==, 4);
+  g_assert_true (lb_meta_get_bool (meta, "tokenizer.ggml.add_bos_token", &add_bos, NULL));
+  g_assert_true (add_bos);
+  g_assert_false (lb_meta_contains (meta, "tokenizer.ggml.add_eos_token"));
+  g_assert_cmpstr (lb_meta_get_string (meta, "tokenizer.chat_template"), ==, "{{ x }}");
+
+  tok = tokenizer_from (meta);
+  ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+  g_assert_true (lb_tokenizer_encode (tok, "ab<|end_of_text|>", -1, TRUE, ids, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (ids->len, ==, 3);
+  g_assert_cmpint (g_array_index (ids, gint32, 0), ==, 3);
+  g_assert_cmpint (g_array_index (ids, gint32, 1), ==, 2);
+  g_assert_cmpint (g_array_index (ids, gint32, 2), ==, 4);
+  g_array_unref (ids);
+  g_object_unref (tok);
+
+  lb_meta_unref (meta);
+  lb_test_rmtree (dir);
+  g_free (json);
+  g_free (path);
+  g_free (tc);
+  g_free (cfg);
+  g_free (dir);
+}
+
 static void
 test_wikitext_speed (void)
 {
@@ -838,12 +952,14 @@ main (int argc, char **argv)
   g_test_add_func ("/lowbit/tokenizer-bpe/ref-ids-qwen2", test_ref_ids_qwen2);
   g_test_add_func ("/lowbit/tokenizer-bpe/ref-vocab-json", test_ref_vocab_json);
   g_test_add_func ("/lowbit/tokenizer-bpe/gguf-round-trip", test_gguf_round_trip);
+  g_test_add_func ("/lowbit/tokenizer-bpe/streaming-decode", test_streaming_decode);
   g_test_add_func ("/lowbit/tokenizer-bpe/any-bytes-round-trip", test_any_bytes_round_trip);
   g_test_add_func ("/lowbit/tokenizer-bpe/merge-order-and-added", test_merge_order_and_added);
   g_test_add_func ("/lowbit/tokenizer-bpe/ignore-merges", test_ignore_merges);
   g_test_add_func ("/lowbit/tokenizer-bpe/bad-meta", test_bad_meta);
   g_test_add_func ("/lowbit/tokenizer-bpe/malformed-json", test_malformed_json);
   g_test_add_func ("/lowbit/tokenizer-bpe/small-json", test_small_json);
+  g_test_add_func ("/lowbit/tokenizer-bpe/llama3-json", test_llama3_json);
   g_test_add_func ("/lowbit/tokenizer-bpe/wikitext-speed", test_wikitext_speed);
   ret = g_test_run ();
   g_clear_pointer (&ref_meta, lb_meta_unref);
