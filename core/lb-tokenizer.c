@@ -305,7 +305,9 @@ build_vocab (LbTokenizer *self, const LbMeta *meta, GError **error)
         g_hash_table_insert (vocab->text_to_id, e->text, GINT_TO_POINTER (i + 1));
     }
 
-  vocab->add_bos = is_spm;
+  /* defaults when the file has no add_bos_token key: SentencePiece models
+   * and Llama 3's BPE add BOS, GPT-2-style BPE does not (as llama.cpp does) */
+  vocab->add_bos = is_spm || g_strcmp0 (lb_meta_get_string (meta, "tokenizer.ggml.pre"), "llama-bpe") == 0;
   vocab->add_eos = FALSE;
   if (!read_special_id (meta, "tokenizer.ggml.bos_token_id", n, &vocab->bos, error) ||
       !read_special_id (meta, "tokenizer.ggml.eos_token_id", n, &vocab->eos, error) ||

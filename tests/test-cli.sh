@@ -96,5 +96,17 @@ if [ -z "$(ls "$tmp/no" 2>/dev/null)" ]; then ok "failed convert leaves nothing"
 check "tokenize --json" 0 "$cli" tokenize "$qwen/mini-qwen2-f16.gguf" --json --text "The king said unto his servants, Go ye into the city and"
 contains "tokenize ids" "$tmp/out" "1,"
 
+# a byte-level BPE model (GPT-2 vocabulary) from its Hugging Face folder
+bpe="$shared/models/tiny-archs/tiny-qwen2-bpe"
+check "tokenize BPE folder" 0 "$cli" tokenize "$bpe" --json --no-special --text "Hello world"
+contains "BPE ids from tokenizer.json" "$tmp/out" "15496"
+check "generate with a BPE model" 0 "$cli" generate "$bpe" -p "Hello world" -n 4
+check "logits with a BPE model" 0 "$cli" logits "$bpe" --text "Hello world" -o "$tmp/bpe.f32"
+size=$(stat -c %s "$tmp/bpe.f32" 2>/dev/null || echo 0)
+if [ "$size" -eq $((2 * 50257 * 4)) ]; then ok "BPE logits file is [2, 50257]"; else not_ok "BPE logits file is [2, 50257]" "size $size"; fi
+check "convert BPE folder to GGUF" 0 "$cli" convert "$bpe" -o "$tmp/bpe.gguf"
+check "tokenize from the converted GGUF" 0 "$cli" tokenize "$tmp/bpe.gguf" --json --no-special --text "Hello world"
+contains "BPE ids survive GGUF" "$tmp/out" "15496"
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,58 @@
+/* lb-matmul-private.h: the float vector kernels under lb-matmul.c and
+ * lb-attention.c, in a scalar and (x86-64) an AVX2/FMA/F16C version, shared
+ * with the tests that check one against the other.
+ *
+ * Every dot product, whichever kernel computes it and however many rows or
+ * tokens that kernel handles at once, is summed in one fixed order: eight
+ * lanes, lane j accumulating the products i = j mod 8 of the first n & ~7
+ * elements in increasing i; the lanes added as ((l0 + l4) + (l2 + l6)) +
+ * ((l1 + l5) + (l3 + l7)); then the last n % 8 products one by one. So a
+ * token's result does not depend on the batch it came in or on the thread
+ * that computed it. (The AVX2 set fuses multiply and add, the scalar one
+ * does not, so the two sets differ in rounding only.) */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* the float tile kernel handles up to this many weight rows × tokens */
+#define LB_MM_TILE_ROWS 4
+#define LB_MM_TILE_TOKENS 2
+/* the one-token row kernels handle up to this many rows */
+#define LB_MM_GEMV_ROWS 8
+
+typedef struct {
+  /* out[t * ldo + r] = dot (w + r * ldw, x + t * ldx, n) for r < nr (<= 4), t < nt (<= 2) */
+  void  (*f32_tile)    (gint64 n, const float *w, gsize ldw, guint nr,
+                        const float *x, gsize ldx, guint nt, float *out, gsize ldo);
+  /* out[r] = dot (row r of w, x, n) for r < nr (<= 8), rows of F32 / F16 / BF16
+   * elements ldw apart (in elements) */
+  void  (*f32_rows)    (gint64 n, const float *w, gsize ldw, guint nr, const float *x, float *out);
+  void  (*f16_rows)    (gint64 n, const guint16 *w, gsize ldw, guint nr, const float *x, float *out);
+  void  (*bf16_rows)   (gint64 n, const guint16 *w, gsize ldw, guint nr, const float *x, float *out);
+  /* exact widening of n halves / bfloat16s (little-endian) */
+  void  (*f16_to_f32)  (const guint16 *src, float *dst, gint64 n);
+  void  (*bf16_to_f32) (const guint16 *src, float *dst, gint64 n);
+  /* y[i] += a * v[i], v in F32 / F16 */
+  void  (*axpy_f32)    (gint64 n, float a, const float *v, float *y);
+  void  (*axpy_f16)    (gint64 n, float a, const guint16 *v, float *y);
+  /* Q8_0 blocks (n a multiple of 32) against f32: the dot, and y += a * v */
+  float (*dot_q8_0)    (gint64 n, const void *k, const float *q);
+  void  (*axpy_q8_0)   (gint64 n, float a, const void *v, float *y);
+} LbMatmulKernels;
+
+/* The scalar set (always there) and the AVX2 set (NULL when the build or
+ * the CPU lacks it). */
+const LbMatmulKernels *lb_matmul_kernels_scalar (void);
+const LbMatmulKernels *lb_matmul_kernels_avx2   (void);
+/* The set the engine uses: AVX2 when available unless LB_NO_SIMD=1. */
+const LbMatmulKernels *lb_matmul_kernels        (void);
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define LB_MATMUL_HAVE_AVX2_BUILD 1
+/* defined in lb-matmul-avx2.c */
+extern const LbMatmulKernels lb_matmul_avx2_kernels;
+#endif
+
+G_END_DECLS
