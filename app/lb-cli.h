@@ -28,8 +28,16 @@ typedef struct {
 int  lb_cmd_info     (int argc, char **argv);
 int  lb_cmd_generate (int argc, char **argv);
 int  lb_cmd_convert  (int argc, char **argv);
+int  lb_cmd_quantize (int argc, char **argv);
+int  lb_cmd_calibrate (int argc, char **argv);
 int  lb_cmd_logits   (int argc, char **argv);
 int  lb_cmd_tokenize (int argc, char **argv);
+int  lb_cmd_keygen   (int argc, char **argv);
+int  lb_cmd_delta    (int argc, char **argv);
+int  lb_cmd_apply    (int argc, char **argv);
+int  lb_cmd_rollback (int argc, char **argv);
+int  lb_cmd_verify   (int argc, char **argv);
+int  lb_cmd_eval     (int argc, char **argv);
 
 /* Parses options; on failure prints the error and usage hint, returns FALSE. */
 gboolean  lb_cli_parse        (GOptionContext *ctx, int *argc, char ***argv);

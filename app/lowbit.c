@@ -12,8 +12,16 @@ static const LbCommand commands[] = {
   { "info",     "MODEL",                         "Show a model's architecture, hyper-parameters and tensors", lb_cmd_info },
   { "generate", "MODEL [-p PROMPT] [-n N]",      "Generate text with the reference engine", lb_cmd_generate },
   { "convert",  "MODEL -o OUT.gguf",             "Import a Hugging Face folder or llama2.c checkpoint to GGUF", lb_cmd_convert },
+  { "quantize", "MODEL -o OUT.gguf (--preset P | --recipe R)", "Quantize to a mixed-precision GGUF following a recipe", lb_cmd_quantize },
+  { "calibrate", "MODEL --text FILE -o imatrix.gguf", "Collect importance data (imatrix) over a text", lb_cmd_calibrate },
   { "logits",   "MODEL (--text T | --tokens IDS) -o FILE.f32", "Write the logits at every position", lb_cmd_logits },
   { "tokenize", "MODEL --text T",                "Show the token ids and pieces of a text", lb_cmd_tokenize },
+  { "keygen",   "-o KEY",                        "Make an Ed25519 key pair for signing updates", lb_cmd_keygen },
+  { "delta",    "OLD.gguf NEW.gguf --sign KEY -o UPDATE.lbdelta", "Make a signed delta update package", lb_cmd_delta },
+  { "apply",    "MODEL.gguf UPDATE.lbdelta --pubkey PUB", "Check and apply a signed delta update", lb_cmd_apply },
+  { "rollback", "MODEL.gguf",                    "Put back the model the last apply replaced", lb_cmd_rollback },
+  { "verify",   "MODEL --pubkey PUB --manifest M", "Check a model against a signed manifest", lb_cmd_verify },
+  { "eval",     "CANDIDATE --reference REF --text FILE", "Compare a model with a reference: perplexity, KL divergence, top-1", lb_cmd_eval },
 };
 
 static void

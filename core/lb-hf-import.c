@@ -1,8 +1,9 @@
 /* lb-hf-import.c: a Hugging Face model folder (config.json, safetensors
  * shards, tokenizer) as an LbModel with the tensor names, shapes and
  * metadata keys llama.cpp's convert_hf_to_gguf.py would write. Weights are
- * views into the mapped shards, except the q/k rows of the "llama"
- * architecture, which are reordered into an owned buffer. */
+ * views into the mapped shards, except what the converter changes, which
+ * goes to owned buffers: the q/k rows of "llama" (reordered), gemma's norm
+ * weights (stored as 1 + w) and llama3's rope_freqs.weight (computed). */
 #include "config.h"
 
 #include <json-glib/json-glib.h>
@@ -16,29 +17,11 @@
 
 /* ---- architectures ------------------------------------------------------ */
 
-/* One row per supported Hugging Face architecture. Adding one (qwen3,
- * gemma2, ...) means a row here, its extra tensors in layer_map and
- * whatever hyper-parameters it adds in write_hparams. */
-typedef struct {
-  const char *hf_class;        /* config.json "architectures"[0] */
-  const char *model_type;      /* config.json "model_type" */
-  const char *gguf_arch;
-  LbArch      arch;
-  gboolean    permute_qk;      /* rotate-half q/k rows -> interleaved pairs (llama rope) */
-  gboolean    llama_keys;      /* <arch>.vocab_size and <arch>.rope.dimension_count */
-  gboolean    default_tied;    /* transformers' default for tie_word_embeddings */
-  guint32     default_n_ctx;   /* transformers' default max_position_embeddings */
-} HfArch;
-
-static const HfArch hf_archs[] = {
-  { "LlamaForCausalLM", "llama", "llama", LB_ARCH_LLAMA, TRUE, TRUE, FALSE, 2048 },
-  { "Qwen2ForCausalLM", "qwen2", "qwen2", LB_ARCH_QWEN2, FALSE, FALSE, FALSE, 32768 },
-};
-
 typedef enum {
   MAP_PLAIN,
-  MAP_PERMUTE_Q,  /* reorder rows per head of n_head heads */
-  MAP_PERMUTE_K,  /* reorder rows per head of n_head_kv heads */
+  MAP_PERMUTE_Q,  /* reorder rows per head of n_head heads (llama only) */
+  MAP_PERMUTE_K,  /* reorder rows per head of n_head_kv heads (llama only) */
+  MAP_NORM_SHIFT, /* F32 copy of w + 1: gemma's RMSNorm scales by (1 + w) */
 } MapOp;
 
 typedef struct {
@@ -47,8 +30,8 @@ typedef struct {
   MapOp       op;
 } NameMap;
 
-/* model.layers.N.<hf>  ->  blk.N.<gguf> */
-static const NameMap layer_map[] = {
+/* model.layers.N.<hf>  ->  blk.N.<gguf>, per family */
+static const NameMap llama_layers[] = {
   { "input_layernorm.weight", "attn_norm.weight", MAP_PLAIN },
   { "self_attn.q_proj.weight", "attn_q.weight", MAP_PERMUTE_Q },
   { "self_attn.q_proj.bias", "attn_q.bias", MAP_PERMUTE_Q },
@@ -64,11 +47,112 @@ static const NameMap layer_map[] = {
   { "mlp.down_proj.weight", "ffn_down.weight", MAP_PLAIN },
 };
 
+/* no biases (llama.cpp's qwen3 has none); per-head q/k norms */
+static const NameMap qwen3_layers[] = {
+  { "input_layernorm.weight", "attn_norm.weight", MAP_PLAIN },
+  { "self_attn.q_proj.weight", "attn_q.weight", MAP_PLAIN },
+  { "self_attn.k_proj.weight", "attn_k.weight", MAP_PLAIN },
+  { "self_attn.v_proj.weight", "attn_v.weight", MAP_PLAIN },
+  { "self_attn.o_proj.weight", "attn_output.weight", MAP_PLAIN },
+  { "self_attn.q_norm.weight", "attn_q_norm.weight", MAP_PLAIN },
+  { "self_attn.k_norm.weight", "attn_k_norm.weight", MAP_PLAIN },
+  { "post_attention_layernorm.weight", "ffn_norm.weight", MAP_PLAIN },
+  { "mlp.gate_proj.weight", "ffn_gate.weight", MAP_PLAIN },
+  { "mlp.up_proj.weight", "ffn_up.weight", MAP_PLAIN },
+  { "mlp.down_proj.weight", "ffn_down.weight", MAP_PLAIN },
+};
+
+/* Gemma's post_attention_layernorm follows the attention (it is not the
+ * feed-forward's input norm, as in llama); every norm gets + 1. The last
+ * two rows (q/k norms) are gemma3's only. */
+static const NameMap gemma_layers[] = {
+  { "input_layernorm.weight", "attn_norm.weight", MAP_NORM_SHIFT },
+  { "self_attn.q_proj.weight", "attn_q.weight", MAP_PLAIN },
+  { "self_attn.k_proj.weight", "attn_k.weight", MAP_PLAIN },
+  { "self_attn.v_proj.weight", "attn_v.weight", MAP_PLAIN },
+  { "self_attn.o_proj.weight", "attn_output.weight", MAP_PLAIN },
+  { "post_attention_layernorm.weight", "post_attention_norm.weight", MAP_NORM_SHIFT },
+  { "pre_feedforward_layernorm.weight", "ffn_norm.weight", MAP_NORM_SHIFT },
+  { "post_feedforward_layernorm.weight", "post_ffw_norm.weight", MAP_NORM_SHIFT },
+  { "mlp.gate_proj.weight", "ffn_gate.weight", MAP_PLAIN },
+  { "mlp.up_proj.weight", "ffn_up.weight", MAP_PLAIN },
+  { "mlp.down_proj.weight", "ffn_down.weight", MAP_PLAIN },
+  { "self_attn.q_norm.weight", "attn_q_norm.weight", MAP_NORM_SHIFT },
+  { "self_attn.k_norm.weight", "attn_k_norm.weight", MAP_NORM_SHIFT },
+};
+
 static const NameMap global_map[] = {
   { "model.embed_tokens.weight", "token_embd.weight", MAP_PLAIN },
   { "model.norm.weight", "output_norm.weight", MAP_PLAIN },
   { "lm_head.weight", "output.weight", MAP_PLAIN },
 };
+
+/* rope scalings an architecture may use (config.json rope_type) */
+enum {
+  ROPE_LINEAR = 1 << 0,
+  ROPE_LLAMA3 = 1 << 1,   /* frequency factors, stored as rope_freqs.weight */
+};
+
+/* metadata convert_hf_to_gguf.py writes beyond the common keys */
+enum {
+  KEY_LLAMA        = 1 << 0,  /* <arch>.vocab_size, rope.dimension_count, add_space_prefix
+                               * from tokenizer_config.json */
+  KEY_NO_ROPE_BASE = 1 << 1,  /* no rope.freq_base unless it differs from 10000 (gemma2) */
+  KEY_HEAD_DIM     = 1 << 2,  /* key/value_length even without head_dim in config.json */
+  KEY_SOFTCAPS     = 1 << 3,  /* both logit soft-caps, always (gemma2) */
+  KEY_FINAL_CAP    = 1 << 4,  /* final_logit_softcapping when set (gemma3) */
+  KEY_NO_SPACE     = 1 << 5,  /* tokenizer.ggml.add_space_prefix false (gemma) */
+};
+
+/* One row per supported Hugging Face architecture: what the converter does
+ * with it and transformers' defaults for keys config.json may leave out.
+ * Everything architecture-specific below reads this table. */
+typedef struct {
+  const char    *hf_class;         /* config.json "architectures"[0] */
+  const char    *model_type;       /* config.json "model_type" */
+  const char    *gguf_arch;
+  LbArch         arch;
+  const NameMap *layers;
+  guint          n_layers;         /* rows of layers that apply */
+  const char    *activation;       /* the only hidden_act(ivation) the forward pass computes */
+  gboolean       permute_qk;       /* rotate-half q/k rows -> interleaved pairs (llama rope) */
+  guint          keys;             /* KEY_* */
+  guint          rope_scalings;    /* ROPE_* allowed */
+  gboolean       default_tied;     /* tie_word_embeddings */
+  guint32        default_n_ctx;    /* max_position_embeddings */
+  guint32        default_head_dim; /* 0: hidden_size / num_attention_heads */
+  float          default_theta;    /* rope_theta */
+  float          default_theta_swa;/* rope_local_base_freq; 0: the model has none */
+  guint32        swa_period;       /* 0: no sliding layers; else llama.cpp's fixed period */
+  gboolean       pre_attn_scalar;  /* query_pre_attn_scalar sets the attention scale */
+  float          default_attn_cap, default_final_cap;  /* 0: none */
+} HfArch;
+
+static const HfArch hf_archs[] = {
+  { "LlamaForCausalLM", "llama", "llama", LB_ARCH_LLAMA,
+    llama_layers, G_N_ELEMENTS (llama_layers), "silu", TRUE, KEY_LLAMA,
+    ROPE_LINEAR | ROPE_LLAMA3, FALSE, 2048, 0, 10000.0f, 0.0f, 0, FALSE, 0.0f, 0.0f },
+  { "Qwen2ForCausalLM", "qwen2", "qwen2", LB_ARCH_QWEN2,
+    llama_layers, G_N_ELEMENTS (llama_layers), "silu", FALSE, 0,
+    ROPE_LINEAR, FALSE, 32768, 0, 10000.0f, 0.0f, 0, FALSE, 0.0f, 0.0f },
+  { "Qwen3ForCausalLM", "qwen3", "qwen3", LB_ARCH_QWEN3,
+    qwen3_layers, G_N_ELEMENTS (qwen3_layers), "silu", FALSE, 0,
+    ROPE_LINEAR, FALSE, 32768, 0, 10000.0f, 0.0f, 0, FALSE, 0.0f, 0.0f },
+  { "Gemma2ForCausalLM", "gemma2", "gemma2", LB_ARCH_GEMMA2,
+    gemma_layers, G_N_ELEMENTS (gemma_layers) - 2, "gelu_pytorch_tanh", FALSE,
+    KEY_NO_ROPE_BASE | KEY_HEAD_DIM | KEY_SOFTCAPS | KEY_NO_SPACE,
+    0, TRUE, 8192, 256, 10000.0f, 0.0f, 2, TRUE, 50.0f, 30.0f },
+  { "Gemma3ForCausalLM", "gemma3_text", "gemma3", LB_ARCH_GEMMA3,
+    gemma_layers, G_N_ELEMENTS (gemma_layers), "gelu_pytorch_tanh", FALSE,
+    KEY_HEAD_DIM | KEY_FINAL_CAP | KEY_NO_SPACE,
+    ROPE_LINEAR, TRUE, 131072, 256, 1000000.0f, 10000.0f, 6, TRUE, 0.0f, 0.0f },
+};
+
+typedef enum {
+  SCALING_NONE,
+  SCALING_LINEAR,
+  SCALING_LLAMA3,
+} RopeScaling;
 
 /* ---- the import state ----------------------------------------------------- */
 
@@ -81,8 +165,18 @@ typedef struct {
   /* hyper-parameters as config.json gives them */
   guint32          n_vocab, n_ctx, n_embd, n_layer, n_ff, n_head, n_head_kv, head_dim;
   gboolean         has_head_dim;
-  float            rope_theta, norm_eps;
+  float            norm_eps;
   gboolean         tied;
+  float            rope_theta;
+  float            rope_theta_swa;     /* 0: none */
+  RopeScaling      rope_scaling;
+  float            rope_factor;        /* linear and llama3 */
+  float            llama3_low, llama3_high;
+  guint32          llama3_orig_ctx;
+  guint32          sliding_window;     /* 0: no sliding layers */
+  gboolean        *sliding;            /* n_layer flags */
+  float            attn_scale;         /* 0: 1/sqrt (head_dim) */
+  float            attn_cap, final_cap;
   /* shards, sorted by file name */
   GPtrArray       *shards;     /* LbSafetensors* */
   guint64          file_size;
@@ -98,6 +192,7 @@ import_clear (Import *im)
   g_free (im->dir);
   g_clear_object (&im->config_parser);
   g_free (im->config_path);
+  g_free (im->sliding);
   g_clear_pointer (&im->shards, g_ptr_array_unref);
   g_clear_pointer (&im->tensors, g_ptr_array_unref);
   g_clear_pointer (&im->keepalive, g_ptr_array_unref);
@@ -263,71 +358,262 @@ find_arch (Import *im, GError **error)
   return FALSE;
 }
 
+static JsonObject *
+member_object (JsonObject *obj, const char *key)
+{
+  JsonNode *n = member (obj, key);
+  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+}
+
+static gboolean
+member_is_true (JsonObject *obj, const char *key)
+{
+  JsonNode *n = member (obj, key);
+  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_BOOLEAN
+         && json_node_get_boolean (n);
+}
+
 /* Features that change the forward pass which Lowbit does not implement:
  * refuse them rather than import a model that computes something else. */
 static gboolean
 check_unsupported (Import *im, GError **error)
 {
-  const char *act = member_string (im->config, "hidden_act");
-  JsonNode *n;
-  const char *rope_keys[] = { "rope_parameters", "rope_scaling" };
+  const char *act_keys[] = { "hidden_act", "hidden_activation" };
+  const char *object_keys[] = { "rope_parameters", "rope_scaling" };
 
-  if (act && strcmp (act, "silu") != 0)
+  for (guint k = 0; k < G_N_ELEMENTS (act_keys); k++)
+    {
+      const char *act = member_string (im->config, act_keys[k]);
+      if (act && strcmp (act, im->arch->activation) != 0)
+        {
+          g_set_error (error, LB_ERROR, LB_ERROR_UNSUPPORTED,
+                       "%s: %s \"%s\" is not supported for %s (only %s)", im->config_path,
+                       act_keys[k], act, im->arch->model_type, im->arch->activation);
+          return FALSE;
+        }
+    }
+  for (guint k = 0; k < G_N_ELEMENTS (object_keys); k++)
+    {
+      JsonNode *n = member (im->config, object_keys[k]);
+      if (n && !JSON_NODE_HOLDS_OBJECT (n))
+        {
+          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_FILE,
+                       "%s: \"%s\" is not an object", im->config_path, object_keys[k]);
+          return FALSE;
+        }
+    }
+  if (member_is_true (im->config, "use_sliding_window") && im->arch->swa_period == 0)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_UNSUPPORTED,
-                   "%s: hidden_act \"%s\" is not supported (only silu)", im->config_path, act);
+                   "%s: sliding window attention (use_sliding_window) is not supported for %s",
+                   im->config_path, im->arch->model_type);
       return FALSE;
     }
-  n = member (im->config, "use_sliding_window");
-  if (n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_BOOLEAN
-      && json_node_get_boolean (n))
+  if (member_is_true (im->config, "use_bidirectional_attention"))
     {
       g_set_error (error, LB_ERROR, LB_ERROR_UNSUPPORTED,
-                   "%s: sliding window attention (use_sliding_window) is not supported",
+                   "%s: bidirectional attention (use_bidirectional_attention) is not supported",
                    im->config_path);
       return FALSE;
     }
-  n = member (im->config, "layer_types");
-  if (n && JSON_NODE_HOLDS_ARRAY (n))
+  return TRUE;
+}
+
+/* "rope_type", or the older "type" */
+static const char *
+rope_type_of (JsonObject *o)
+{
+  const char *t = member_string (o, "rope_type");
+  return t ? t : member_string (o, "type");
+}
+
+/* Rope theta, the sliding layers' theta and the scaling, from
+ * transformers 5's rope_parameters (flat, or per layer type:
+ * {"full_attention": {...}, "sliding_attention": {...}}) or from the
+ * older top-level rope_theta, rope_local_base_freq and rope_scaling. */
+static gboolean
+read_rope (Import *im, GError **error)
+{
+  JsonObject *cfg = im->config;
+  JsonObject *params = member_object (cfg, "rope_parameters");
+  JsonObject *full = params, *local = NULL, *scaling;
+  const char *type;
+
+  if (member_object (params, "full_attention") || member_object (params, "sliding_attention"))
     {
-      JsonArray *a = json_node_get_array (n);
-      for (guint i = 0; i < json_array_get_length (a); i++)
+      full = member_object (params, "full_attention");
+      local = member_object (params, "sliding_attention");
+    }
+  if (!cfg_positive_float (im, member (cfg, "rope_theta") ? cfg : full, "rope_theta",
+                           im->arch->default_theta, &im->rope_theta, error))
+    return FALSE;
+
+  im->rope_theta_swa = 0.0f;
+  if (im->arch->default_theta_swa > 0.0f
+      && !cfg_positive_float (im, member (cfg, "rope_local_base_freq") ? cfg : local,
+                              member (cfg, "rope_local_base_freq") ? "rope_local_base_freq" : "rope_theta",
+                              im->arch->default_theta_swa, &im->rope_theta_swa, error))
+    return FALSE;
+  type = rope_type_of (local);
+  if (type && strcmp (type, "default") != 0)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_UNSUPPORTED,
+                   "%s: rope scaling \"%s\" of the sliding_attention layers is not supported",
+                   im->config_path, type);
+      return FALSE;
+    }
+
+  /* the scaling: the (full layers') rope_parameters, else rope_scaling */
+  scaling = rope_type_of (full) ? full : member_object (cfg, "rope_scaling");
+  type = rope_type_of (scaling);
+  im->rope_scaling = SCALING_NONE;
+  im->rope_factor = 1.0f;
+  if (type == NULL || strcmp (type, "default") == 0)
+    return TRUE;
+  if (strcmp (type, "linear") == 0 && (im->arch->rope_scalings & ROPE_LINEAR))
+    {
+      im->rope_scaling = SCALING_LINEAR;
+      if (member (scaling, "factor") == NULL)
+        {
+          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_FILE,
+                       "%s: linear rope scaling without a \"factor\"", im->config_path);
+          return FALSE;
+        }
+      return cfg_positive_float (im, scaling, "factor", 1.0f, &im->rope_factor, error);
+    }
+  if (strcmp (type, "llama3") == 0 && (im->arch->rope_scalings & ROPE_LLAMA3))
+    {
+      JsonObject *orig_from = member (scaling, "original_max_position_embeddings") ? scaling : cfg;
+      JsonNode *orig = member (orig_from, "original_max_position_embeddings");
+
+      im->rope_scaling = SCALING_LLAMA3;
+      im->llama3_orig_ctx = 8192;   /* the converter's defaults */
+      if (!cfg_positive_float (im, scaling, "factor", 8.0f, &im->rope_factor, error)
+          || !cfg_positive_float (im, scaling, "low_freq_factor", 1.0f, &im->llama3_low, error)
+          || !cfg_positive_float (im, scaling, "high_freq_factor", 4.0f, &im->llama3_high, error))
+        return FALSE;
+      if (orig != NULL)
+        {
+          gint64 v = node_is_int (orig) ? json_node_get_int (orig) : 0;
+          if (v <= 0 || v > G_MAXINT32)
+            {
+              g_set_error (error, LB_ERROR, LB_ERROR_INVALID_FILE,
+                           "%s: \"original_max_position_embeddings\" must be a positive integer",
+                           im->config_path);
+              return FALSE;
+            }
+          im->llama3_orig_ctx = (guint32) v;
+        }
+      if (im->llama3_high < im->llama3_low)
+        {
+          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_FILE,
+                       "%s: llama3 rope scaling with high_freq_factor %g below low_freq_factor %g",
+                       im->config_path, im->llama3_high, im->llama3_low);
+          return FALSE;
+        }
+      return TRUE;
+    }
+  g_set_error (error, LB_ERROR, LB_ERROR_UNSUPPORTED,
+               "%s: rope scaling \"%s\" is not supported for %s", im->config_path, type,
+               im->arch->model_type);
+  return FALSE;
+}
+
+/* Which layers use sliding-window attention: layer_types, else the
+ * period sliding_window_pattern (or the architecture's) gives. */
+static gboolean
+read_sliding (Import *im, GError **error)
+{
+  JsonNode *types = member (im->config, "layer_types");
+  guint32 period = im->arch->swa_period;
+  gboolean any = FALSE;
+
+  im->sliding = g_new0 (gboolean, im->n_layer);
+  if (types != NULL)
+    {
+      JsonArray *a = JSON_NODE_HOLDS_ARRAY (types) ? json_node_get_array (types) : NULL;
+      if (a == NULL || json_array_get_length (a) != im->n_layer)
+        {
+          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_FILE,
+                       "%s: \"layer_types\" must be an array of %u layer types",
+                       im->config_path, im->n_layer);
+          return FALSE;
+        }
+      for (guint i = 0; i < im->n_layer; i++)
         {
           JsonNode *e = json_array_get_element (a, i);
           const char *s = JSON_NODE_HOLDS_VALUE (e) && json_node_get_value_type (e) == G_TYPE_STRING
                           ? json_node_get_string (e) : NULL;
-          if (s == NULL || strcmp (s, "full_attention") != 0)
+          if (s && strcmp (s, "sliding_attention") == 0 && period != 0)
+            im->sliding[i] = TRUE;
+          else if (s == NULL || strcmp (s, "full_attention") != 0)
             {
               g_set_error (error, LB_ERROR, LB_ERROR_UNSUPPORTED,
-                           "%s: layer_types[%u] is \"%s\"; only full_attention layers are supported",
-                           im->config_path, i, s ? s : "?");
+                           "%s: layer_types[%u] is \"%s\"; %s layers can only be full_attention%s",
+                           im->config_path, i, s ? s : "?", im->arch->model_type,
+                           period ? " or sliding_attention" : "");
               return FALSE;
             }
         }
     }
-  for (guint k = 0; k < G_N_ELEMENTS (rope_keys); k++)
+  else if (period != 0)
     {
-      JsonNode *r = member (im->config, rope_keys[k]);
-      JsonObject *o;
-      const char *type;
+      const char *key = member (im->config, "sliding_window_pattern") ? "sliding_window_pattern"
+                                                                      : "_sliding_window_pattern";
+      if (!cfg_u32 (im, key, FALSE, period, &period, error))
+        return FALSE;
+      for (guint i = 0; i < im->n_layer; i++)
+        im->sliding[i] = (i + 1) % period != 0;
+    }
+  for (guint i = 0; i < im->n_layer; i++)
+    any |= im->sliding[i];
 
-      if (r == NULL)
-        continue;
-      if (!JSON_NODE_HOLDS_OBJECT (r))
-        {
-          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_FILE,
-                       "%s: \"%s\" is not an object", im->config_path, rope_keys[k]);
-          return FALSE;
-        }
-      o = json_node_get_object (r);
-      type = member_string (o, "rope_type");
-      if (type == NULL)
-        type = member_string (o, "type");
-      if (type && strcmp (type, "default") != 0)
+  im->sliding_window = 0;
+  if (im->arch->swa_period != 0
+      && !cfg_u32 (im, "sliding_window", FALSE, 4096, &im->sliding_window, error))
+    return FALSE;
+  if (!any && !(im->arch->keys & KEY_SOFTCAPS))
+    im->sliding_window = 0;   /* no key for the converter to write (gemma2 always has one) */
+  return TRUE;
+}
+
+/* A soft-cap: missing gives def, null means none, else a positive number */
+static gboolean
+read_softcap (Import *im, const char *key, float def, float *out, GError **error)
+{
+  if (json_object_has_member (im->config, key) && member (im->config, key) == NULL)
+    {
+      *out = 0.0f;
+      return TRUE;
+    }
+  return cfg_positive_float (im, im->config, key, def, out, error);
+}
+
+/* gemma's query_pre_attn_scalar and logit soft-caps */
+static gboolean
+read_attention_extras (Import *im, GError **error)
+{
+  im->attn_scale = 0.0f;
+  im->attn_cap = im->final_cap = 0.0f;
+  if (im->arch->pre_attn_scalar)
+    {
+      float s;
+      if (!cfg_positive_float (im, im->config, "query_pre_attn_scalar", 256.0f, &s, error))
+        return FALSE;
+      if (s != (float) im->head_dim)
+        im->attn_scale = 1.0f / sqrtf (s);
+    }
+  if (im->arch->keys & (KEY_SOFTCAPS | KEY_FINAL_CAP))
+    {
+      if (!read_softcap (im, "attn_logit_softcapping", im->arch->default_attn_cap, &im->attn_cap, error)
+          || !read_softcap (im, "final_logit_softcapping", im->arch->default_final_cap,
+                            &im->final_cap, error))
+        return FALSE;
+      if (im->attn_cap > 0.0f && !(im->arch->keys & KEY_SOFTCAPS))
         {
           g_set_error (error, LB_ERROR, LB_ERROR_UNSUPPORTED,
-                       "%s: rope scaling \"%s\" (%s) is not supported yet",
-                       im->config_path, type, rope_keys[k]);
+                       "%s: attn_logit_softcapping is set, which %s GGUF runtimes do not "
+                       "implement", im->config_path, im->arch->gguf_arch);
           return FALSE;
         }
     }
@@ -338,7 +624,6 @@ static gboolean
 read_config (Import *im, GError **error)
 {
   JsonNode *n;
-  JsonObject *rope_params = NULL;
 
   im->config_path = g_build_filename (im->dir, "config.json", NULL);
   if (!g_file_test (im->config_path, G_FILE_TEST_EXISTS))
@@ -360,10 +645,18 @@ read_config (Import *im, GError **error)
       || !cfg_u32 (im, "num_key_value_heads", FALSE, im->n_head, &im->n_head_kv, error)
       || !cfg_u32 (im, "max_position_embeddings", FALSE, im->arch->default_n_ctx, &im->n_ctx, error))
     return FALSE;
+  if (im->n_layer > 4096)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_FILE,
+                   "%s: num_hidden_layers %u is implausible", im->config_path, im->n_layer);
+      return FALSE;
+    }
   im->has_head_dim = member (im->config, "head_dim") != NULL;
-  if (!cfg_u32 (im, "head_dim", FALSE, im->n_embd / im->n_head, &im->head_dim, error))
+  if (!cfg_u32 (im, "head_dim", FALSE,
+                im->arch->default_head_dim ? im->arch->default_head_dim : im->n_embd / im->n_head,
+                &im->head_dim, error))
     return FALSE;
-  if (!im->has_head_dim && im->n_embd % im->n_head != 0)
+  if (!im->has_head_dim && !im->arch->default_head_dim && im->n_embd % im->n_head != 0)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_INVALID_FILE,
                    "%s: hidden_size %u is not a multiple of num_attention_heads %u",
@@ -383,19 +676,10 @@ read_config (Import *im, GError **error)
                    "%s: the head dimension %u is odd; rope needs pairs", im->config_path, im->head_dim);
       return FALSE;
     }
-  if (!cfg_positive_float (im, im->config, "rms_norm_eps", 1e-6f, &im->norm_eps, error))
-    return FALSE;
-
-  /* rope theta: top level (transformers < 5) or inside rope_parameters */
-  n = member (im->config, "rope_parameters");
-  if (n && JSON_NODE_HOLDS_OBJECT (n))
-    rope_params = json_node_get_object (n);
-  if (member (im->config, "rope_theta"))
-    {
-      if (!cfg_positive_float (im, im->config, "rope_theta", 10000.0f, &im->rope_theta, error))
-        return FALSE;
-    }
-  else if (!cfg_positive_float (im, rope_params, "rope_theta", 10000.0f, &im->rope_theta, error))
+  if (!cfg_positive_float (im, im->config, "rms_norm_eps", 1e-6f, &im->norm_eps, error)
+      || !read_rope (im, error)
+      || !read_sliding (im, error)
+      || !read_attention_extras (im, error))
     return FALSE;
 
   n = member (im->config, "tie_word_embeddings");
@@ -589,6 +873,9 @@ map_name (Import *im, const char *hf, char **gguf, MapOp *op)
         if (strcmp (hf, "lm_head.weight") == 0 && im->tied)
           return TRUE;   /* a copy of the embedding */
         *gguf = g_strdup (global_map[i].gguf);
+        /* the final norm is a (1 + w) norm wherever the blocks' are */
+        if (strcmp (hf, "model.norm.weight") == 0 && im->arch->layers[0].op == MAP_NORM_SHIFT)
+          *op = MAP_NORM_SHIFT;
         return TRUE;
       }
   if (!g_str_has_prefix (hf, "model.layers."))
@@ -599,13 +886,17 @@ map_name (Import *im, const char *hf, char **gguf, MapOp *op)
   layer = g_ascii_strtoull (p, &end, 10);
   if (*end != '.' || layer >= im->n_layer || (p[0] == '0' && end - p > 1))
     return FALSE;
-  for (guint i = 0; i < G_N_ELEMENTS (layer_map); i++)
-    if (strcmp (end + 1, layer_map[i].hf) == 0)
-      {
-        *gguf = g_strdup_printf ("blk.%" G_GUINT64_FORMAT ".%s", layer, layer_map[i].gguf);
-        *op = im->arch->permute_qk ? layer_map[i].op : MAP_PLAIN;
-        return TRUE;
-      }
+  for (guint i = 0; i < im->arch->n_layers; i++)
+    {
+      const NameMap *m = &im->arch->layers[i];
+      if (strcmp (end + 1, m->hf) == 0)
+        {
+          *gguf = g_strdup_printf ("blk.%" G_GUINT64_FORMAT ".%s", layer, m->gguf);
+          *op = (m->op == MAP_PERMUTE_Q || m->op == MAP_PERMUTE_K) && !im->arch->permute_qk
+                ? MAP_PLAIN : m->op;
+          return TRUE;
+        }
+    }
   return FALSE;
 }
 
@@ -615,6 +906,37 @@ compare_st_tensor_names (gconstpointer a, gconstpointer b)
   const LbSafetensorsTensor *ta = *(const LbSafetensorsTensor * const *) a;
   const LbSafetensorsTensor *tb = *(const LbSafetensorsTensor * const *) b;
   return strcmp (ta->name, tb->name);
+}
+
+/* convert_hf_to_gguf.py stores gemma's norm weights as w + 1 (its RMSNorm
+ * multiplies by 1 + w), as float32 like every 1-D tensor it writes. The
+ * sum is taken in float32, as transformers computes 1 + w.float(). */
+static gboolean
+add_norm_plus_one (Import *im, LbSafetensors *st, const LbSafetensorsTensor *t, LbType type,
+                   const char *gguf_name, const gint64 *ne, GError **error)
+{
+  const LbTypeTraits *tr = lb_type_get_traits (type);
+  gint64 n = 1;
+  float *out;
+
+  for (guint d = 0; d < t->n_dims; d++)
+    n *= t->shape[d];
+  if (t->n_dims != 1 || tr == NULL || tr->to_float == NULL
+      || (guint64) n * lb_type_row_size (type, 1) != t->n_bytes)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_FILE,
+                   "%s: norm tensor %s must be a vector of F32, F16 or BF16",
+                   lb_safetensors_get_path (st), t->name);
+      return FALSE;
+    }
+  out = g_new (float, n);
+  tr->to_float (t->data, out, n);
+  for (gint64 i = 0; i < n; i++)
+    out[i] += 1.0f;
+  g_ptr_array_add (im->keepalive, g_bytes_new_take (out, n * sizeof (float)));
+  g_ptr_array_add (im->tensors, lb_tensor_new (gguf_name, LB_TYPE_F32, 1, ne, (const guint8 *) out,
+                                               n * sizeof (float)));
+  return TRUE;
 }
 
 static gboolean
@@ -643,6 +965,8 @@ add_tensor (Import *im, LbSafetensors *st, const LbSafetensorsTensor *t, const c
   for (guint d = 0; d < t->n_dims; d++)
     ne[d] = t->shape[t->n_dims - 1 - d];
 
+  if (op == MAP_NORM_SHIFT)
+    return add_norm_plus_one (im, st, t, type, gguf_name, ne, error);
   if (op != MAP_PLAIN)
     {
       guint heads = op == MAP_PERMUTE_Q ? im->n_head : im->n_head_kv;
@@ -664,6 +988,39 @@ add_tensor (Import *im, LbSafetensors *st, const LbSafetensorsTensor *t, const c
   return TRUE;
 }
 
+/* llama3 rope scaling as the converter stores it: rope_freqs.weight, one
+ * divisor per rope frequency (1 for short wavelengths, factor for long
+ * ones, interpolated between), in float32 as its torch code computes. */
+static void
+add_llama3_rope_freqs (Import *im)
+{
+  guint n = im->head_dim / 2;
+  float *f = g_new (float, n);
+  float factor = im->rope_factor, low = im->llama3_low, high = im->llama3_high;
+  float orig = (float) im->llama3_orig_ctx;
+  float low_wavelen = orig / low, high_wavelen = orig / high;
+  gint64 ne[1] = { n };
+
+  for (guint i = 0; i < n; i++)
+    {
+      float freq = 1.0f / powf (im->rope_theta, (float) (2 * i) / (float) im->head_dim);
+      float wavelen = (float) (2.0 * G_PI) / freq;
+
+      if (wavelen < high_wavelen)
+        f[i] = 1.0f;
+      else if (wavelen > low_wavelen || high == low)
+        f[i] = factor;
+      else
+        {
+          float smooth = (orig / wavelen - low) / (high - low);
+          f[i] = 1.0f / ((1.0f - smooth) / factor + smooth);
+        }
+    }
+  g_ptr_array_add (im->keepalive, g_bytes_new_take (f, n * sizeof (float)));
+  g_ptr_array_add (im->tensors, lb_tensor_new ("rope_freqs.weight", LB_TYPE_F32, 1, ne,
+                                               (const guint8 *) f, n * sizeof (float)));
+}
+
 /* Tensors in the order the converter writes them: shard by shard, each by name. */
 static gboolean
 collect_tensors (Import *im, GCancellable *cancellable, GError **error)
@@ -673,6 +1030,8 @@ collect_tensors (Import *im, GCancellable *cancellable, GError **error)
 
   im->tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_tensor_free);
   im->keepalive = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  if (im->rope_scaling == SCALING_LLAMA3)
+    add_llama3_rope_freqs (im);   /* first, as the converter writes it */
 
   for (guint s = 0; s < im->shards->len; s++)
     {
@@ -879,10 +1238,22 @@ file_type_of (LbType t)
   return t == LB_TYPE_F32 ? 0 : t == LB_TYPE_F16 ? 1 : 32;
 }
 
+/* The sliding flags differ from what llama.cpp assumes for the architecture */
+static gboolean
+sliding_is_custom (Import *im)
+{
+  guint32 p = im->arch->swa_period;
+  for (guint i = 0; i < im->n_layer; i++)
+    if (im->sliding[i] != (i % p < p - 1))
+      return TRUE;
+  return FALSE;
+}
+
 static void
 write_hparams (Import *im)
 {
   const char *a = im->arch->gguf_arch;
+  guint keys = im->arch->keys;
   LbType main_type = LB_TYPE_BF16;
   char key[128];
 
@@ -893,9 +1264,18 @@ write_hparams (Import *im)
   lb_meta_set_u32 (im->meta, KEY ("feed_forward_length"), im->n_ff);
   lb_meta_set_u32 (im->meta, KEY ("attention.head_count"), im->n_head);
   lb_meta_set_u32 (im->meta, KEY ("attention.head_count_kv"), im->n_head_kv);
-  lb_meta_set_f32 (im->meta, KEY ("rope.freq_base"), im->rope_theta);
+  /* gemma2's converter writes no base; llama.cpp then assumes 10000 */
+  if (!(keys & KEY_NO_ROPE_BASE) || im->rope_theta != 10000.0f)
+    lb_meta_set_f32 (im->meta, KEY ("rope.freq_base"), im->rope_theta);
+  if (im->rope_theta_swa > 0.0f)
+    lb_meta_set_f32 (im->meta, KEY ("rope.freq_base_swa"), im->rope_theta_swa);
+  if (im->rope_scaling == SCALING_LINEAR)
+    {
+      lb_meta_set_string (im->meta, KEY ("rope.scaling.type"), "linear");
+      lb_meta_set_f32 (im->meta, KEY ("rope.scaling.factor"), im->rope_factor);
+    }
   lb_meta_set_f32 (im->meta, KEY ("attention.layer_norm_rms_epsilon"), im->norm_eps);
-  if (im->has_head_dim)
+  if (im->has_head_dim || (keys & KEY_HEAD_DIM))
     {
       lb_meta_set_u32 (im->meta, KEY ("attention.key_length"), im->head_dim);
       lb_meta_set_u32 (im->meta, KEY ("attention.value_length"), im->head_dim);
@@ -907,7 +1287,29 @@ write_hparams (Import *im)
         main_type = t->type;
     }
   lb_meta_set_u32 (im->meta, "general.file_type", file_type_of (main_type));
-  if (im->arch->llama_keys)
+  if (keys & KEY_SOFTCAPS)
+    lb_meta_set_f32 (im->meta, KEY ("attn_logit_softcapping"), im->attn_cap);
+  if ((keys & KEY_SOFTCAPS) || im->final_cap > 0.0f)
+    lb_meta_set_f32 (im->meta, KEY ("final_logit_softcapping"), im->final_cap);
+  if (im->sliding_window > 0)
+    {
+      lb_meta_set_u32 (im->meta, KEY ("attention.sliding_window"), im->sliding_window);
+      /* a layer pattern other than llama.cpp's fixed one, as the newer
+       * converters write it (one flag per layer) */
+      if (sliding_is_custom (im))
+        {
+          g_autofree guint8 *flags = g_new (guint8, im->n_layer);
+          for (guint i = 0; i < im->n_layer; i++)
+            flags[i] = im->sliding[i] ? 1 : 0;
+          lb_meta_set_array (im->meta, KEY ("attention.sliding_window_pattern"), LB_VALUE_BOOL,
+                             flags, im->n_layer);
+        }
+    }
+  /* query_pre_attn_scalar other than the head size (not a converter key:
+   * llama.cpp derives it from the model size) */
+  if (im->attn_scale > 0.0f)
+    lb_meta_set_f32 (im->meta, KEY ("attention.scale"), im->attn_scale);
+  if (keys & KEY_LLAMA)
     {
       lb_meta_set_u32 (im->meta, KEY ("vocab_size"), im->n_vocab);
       lb_meta_set_u32 (im->meta, KEY ("rope.dimension_count"), im->head_dim);
@@ -1214,8 +1616,11 @@ write_tokenizer (Import *im, GError **error)
       return FALSE;
     }
 
-  /* LlamaModel.set_gguf_parameters passes this one through */
-  if (ok && im->arch->llama_keys)
+  /* gemma's converters always write false; LlamaModel passes
+   * tokenizer_config.json's value through */
+  if (ok && (im->arch->keys & KEY_NO_SPACE) && g_file_test (model_path, G_FILE_TEST_EXISTS))
+    lb_meta_set_bool (im->meta, "tokenizer.ggml.add_space_prefix", FALSE);
+  else if (ok && (im->arch->keys & KEY_LLAMA))
     {
       JsonNode *p = member (tok_config, "add_prefix_space");
       if (p && JSON_NODE_HOLDS_VALUE (p) && json_node_get_value_type (p) == G_TYPE_BOOLEAN)

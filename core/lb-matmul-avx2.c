@@ -11,6 +11,9 @@
 #include "lb-quant-blocks.h"
 
 #define ALWAYS_INLINE static inline __attribute__ ((always_inline))
+/* the register-blocked loops must be unrolled for their accumulators to
+ * stay in registers */
+#define UNROLL _Pragma ("GCC unroll 8")
 
 /* ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)) */
 ALWAYS_INLINE float
@@ -78,15 +81,15 @@ bf16_at (const guint16 *p)
     __m256 acc[LB_MM_GEMV_ROWS];                                                   \
     gint64 n8 = n & ~(gint64) 7;                                                   \
                                                                                    \
-    for (guint r = 0; r < NR; r++)                                                 \
+    UNROLL for (guint r = 0; r < NR; r++)                                          \
       acc[r] = _mm256_setzero_ps ();                                               \
     for (gint64 i = 0; i < n8; i += 8)                                             \
       {                                                                            \
         __m256 xv = _mm256_loadu_ps (x + i);                                       \
-        for (guint r = 0; r < NR; r++)                                             \
+        UNROLL for (guint r = 0; r < NR; r++)                                      \
           acc[r] = _mm256_fmadd_ps (LOAD8 (w + r * ldw + i), xv, acc[r]);          \
       }                                                                            \
-    for (guint r = 0; r < NR; r++)                                                 \
+    UNROLL for (guint r = 0; r < NR; r++)                                          \
       {                                                                            \
         float s = hsum (acc[r]);                                                   \
         for (gint64 i = n8; i < n; i++)                                            \
@@ -125,24 +128,24 @@ f32_tile_n (const guint NR, const guint NT, gint64 n, const float *w, gsize ldw,
   __m256 acc[LB_MM_TILE_TOKENS][LB_MM_TILE_ROWS];
   gint64 n8 = n & ~(gint64) 7;
 
-  for (guint t = 0; t < NT; t++)
-    for (guint r = 0; r < NR; r++)
+  UNROLL for (guint t = 0; t < NT; t++)
+    UNROLL for (guint r = 0; r < NR; r++)
       acc[t][r] = _mm256_setzero_ps ();
   for (gint64 i = 0; i < n8; i += 8)
     {
       __m256 xv[LB_MM_TILE_TOKENS];
 
-      for (guint t = 0; t < NT; t++)
+      UNROLL for (guint t = 0; t < NT; t++)
         xv[t] = _mm256_loadu_ps (x + t * ldx + i);
-      for (guint r = 0; r < NR; r++)
+      UNROLL for (guint r = 0; r < NR; r++)
         {
           __m256 wv = _mm256_loadu_ps (w + r * ldw + i);
-          for (guint t = 0; t < NT; t++)
+          UNROLL for (guint t = 0; t < NT; t++)
             acc[t][r] = _mm256_fmadd_ps (wv, xv[t], acc[t][r]);
         }
     }
-  for (guint t = 0; t < NT; t++)
-    for (guint r = 0; r < NR; r++)
+  UNROLL for (guint t = 0; t < NT; t++)
+    UNROLL for (guint r = 0; r < NR; r++)
       {
         float s = hsum (acc[t][r]);
         for (gint64 i = n8; i < n; i++)
@@ -189,31 +192,134 @@ bf16_to_f32 (const guint16 *src, float *dst, gint64 n)
     dst[i] = bf16_at (src + i);
 }
 
+static void
+f32_to_f16 (const float *src, guint16 *dst, gint64 n)
+{
+  gint64 i = 0;
+
+  for (; i + 8 <= n; i += 8)
+    _mm_storeu_si128 ((__m128i *) (dst + i),
+                      _mm256_cvtps_ph (_mm256_loadu_ps (src + i), _MM_FROUND_TO_NEAREST_INT));
+  for (; i < n; i++)
+    {
+      guint16 h = GUINT16_TO_LE (lb_fp32_to_fp16 (src[i]));
+      memcpy (dst + i, &h, sizeof h);
+    }
+}
+
 /* ---- attention helpers ---------------------------------------------------- */
 
-static void
-axpy_f32 (gint64 n, float a, const float *v, float *y)
+/* exp (x), Cephes' expf polynomial after reducing by n ln 2 (relative error
+ * about 2e-7). Arguments are clamped to [-87, 88]: below, the result is 0;
+ * above, about 1.7e38 instead of overflowing (for sigmoids, the same). */
+ALWAYS_INLINE __m256
+exp_ps (__m256 x)
 {
-  __m256 av = _mm256_set1_ps (a);
-  gint64 i = 0;
+  const __m256 ln2_hi = _mm256_set1_ps (0.693359375f);
+  const __m256 ln2_lo = _mm256_set1_ps (-2.12194440e-4f);
+  __m256 under = _mm256_cmp_ps (x, _mm256_set1_ps (-87.0f), _CMP_LT_OQ);
+  __m256 n, r, p, y;
+  __m256i e;
 
-  for (; i + 8 <= n; i += 8)
-    _mm256_storeu_ps (y + i, _mm256_fmadd_ps (av, load8_f32 (v + i), _mm256_loadu_ps (y + i)));
-  for (; i < n; i++)
-    y[i] = fmaf (a, v[i], y[i]);
+  x = _mm256_min_ps (_mm256_max_ps (x, _mm256_set1_ps (-87.0f)), _mm256_set1_ps (88.0f));
+  n = _mm256_round_ps (_mm256_mul_ps (x, _mm256_set1_ps (1.44269504088896341f)),
+                       _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  r = _mm256_fnmadd_ps (n, ln2_hi, x);
+  r = _mm256_fnmadd_ps (n, ln2_lo, r);
+  p = _mm256_set1_ps (1.9875691500e-4f);
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.3981999507e-3f));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (8.3334519073e-3f));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (4.1665795894e-2f));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.6666665459e-1f));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (5.0000001201e-1f));
+  y = _mm256_fmadd_ps (_mm256_mul_ps (p, r), r, _mm256_add_ps (r, _mm256_set1_ps (1.0f)));
+  /* times 2^n, n in [-126, 127] */
+  e = _mm256_slli_epi32 (_mm256_add_epi32 (_mm256_cvtps_epi32 (n), _mm256_set1_epi32 (127)), 23);
+  y = _mm256_mul_ps (y, _mm256_castsi256_ps (e));
+  return _mm256_andnot_ps (under, y);
 }
 
 static void
-axpy_f16 (gint64 n, float a, const guint16 *v, float *y)
+silu_mul (gint64 n, const float *g, const float *u, float *out)
 {
-  __m256 av = _mm256_set1_ps (a);
+  const __m256 one = _mm256_set1_ps (1.0f);
   gint64 i = 0;
 
   for (; i + 8 <= n; i += 8)
-    _mm256_storeu_ps (y + i, _mm256_fmadd_ps (av, load8_f16 (v + i), _mm256_loadu_ps (y + i)));
+    {
+      __m256 gv = _mm256_loadu_ps (g + i);
+      __m256 sig = _mm256_div_ps (gv, _mm256_add_ps (one, exp_ps (_mm256_sub_ps (_mm256_setzero_ps (), gv))));
+      _mm256_storeu_ps (out + i, _mm256_mul_ps (sig, _mm256_loadu_ps (u + i)));
+    }
   for (; i < n; i++)
-    y[i] = fmaf (a, f16_at (v + i), y[i]);
+    out[i] = g[i] / (1.0f + expf (-g[i])) * u[i];
 }
+
+static float
+exp_sum (float *x, gint64 n, float max)
+{
+  __m256 mv = _mm256_set1_ps (max);
+  __m256 acc = _mm256_setzero_ps ();
+  gint64 i = 0;
+  float s;
+
+  for (; i + 8 <= n; i += 8)
+    {
+      __m256 e = exp_ps (_mm256_sub_ps (_mm256_loadu_ps (x + i), mv));
+      _mm256_storeu_ps (x + i, e);
+      acc = _mm256_add_ps (acc, e);
+    }
+  s = hsum (acc);
+  for (; i < n; i++)
+    {
+      x[i] = expf (x[i] - max);
+      s += x[i];
+    }
+  return s;
+}
+
+/* out[i] = sum_p a[p] v[p][i], 32 columns at a time kept in registers */
+#define DEFINE_WSUM(name, T, LOAD8, AT)                                               \
+  static void                                                                        \
+  name (guint n_rows, const float *a, const T *v, gsize ldv, gint64 hd, float *out)  \
+  {                                                                                  \
+    gint64 i = 0;                                                                    \
+                                                                                     \
+    for (; i + 32 <= hd; i += 32)                                                    \
+      {                                                                              \
+        __m256 c0 = _mm256_setzero_ps (), c1 = c0, c2 = c0, c3 = c0;                 \
+        for (guint p = 0; p < n_rows; p++)                                           \
+          {                                                                          \
+            const T *row = v + p * ldv + i;                                          \
+            __m256 ap = _mm256_set1_ps (a[p]);                                       \
+            c0 = _mm256_fmadd_ps (ap, LOAD8 (row), c0);                              \
+            c1 = _mm256_fmadd_ps (ap, LOAD8 (row + 8), c1);                          \
+            c2 = _mm256_fmadd_ps (ap, LOAD8 (row + 16), c2);                         \
+            c3 = _mm256_fmadd_ps (ap, LOAD8 (row + 24), c3);                         \
+          }                                                                          \
+        _mm256_storeu_ps (out + i, c0);                                              \
+        _mm256_storeu_ps (out + i + 8, c1);                                          \
+        _mm256_storeu_ps (out + i + 16, c2);                                         \
+        _mm256_storeu_ps (out + i + 24, c3);                                         \
+      }                                                                              \
+    for (; i + 8 <= hd; i += 8)                                                      \
+      {                                                                              \
+        __m256 c = _mm256_setzero_ps ();                                             \
+        for (guint p = 0; p < n_rows; p++)                                           \
+          c = _mm256_fmadd_ps (_mm256_set1_ps (a[p]), LOAD8 (v + p * ldv + i), c);   \
+        _mm256_storeu_ps (out + i, c);                                               \
+      }                                                                              \
+    for (; i < hd; i++)                                                              \
+      {                                                                              \
+        float c = 0.0f;                                                              \
+        for (guint p = 0; p < n_rows; p++)                                           \
+          c = fmaf (a[p], AT (v + p * ldv + i), c);                                  \
+        out[i] = c;                                                                  \
+      }                                                                              \
+  }
+
+DEFINE_WSUM (wsum_f32, float, load8_f32, f32_at)
+DEFINE_WSUM (wsum_f16, guint16, load8_f16, f16_at)
 
 /* 8 signed bytes widened to floats */
 ALWAYS_INLINE __m256
@@ -225,7 +331,32 @@ load8_i8 (const gint8 *p)
   return _mm256_cvtepi32_ps (_mm256_cvtepi8_epi32 (_mm_cvtsi64_si128 (b)));
 }
 
-/* per block: d * (sum of q[i] * k[i] in 8 lanes, added as hsum does) */
+static void
+wsum_q8_0 (guint n_rows, const float *a, const void *vv, gsize ldv, gint64 hd, float *out)
+{
+  const LbBlockQ8_0 *v = vv;
+
+  for (gint64 b = 0; b < hd / LB_QK; b++)
+    {
+      __m256 c0 = _mm256_setzero_ps (), c1 = c0, c2 = c0, c3 = c0;
+
+      for (guint p = 0; p < n_rows; p++)
+        {
+          const LbBlockQ8_0 *blk = v + p * ldv + b;
+          __m256 ad = _mm256_set1_ps (a[p] * f16_at (&blk->d));
+          c0 = _mm256_fmadd_ps (ad, load8_i8 (blk->qs), c0);
+          c1 = _mm256_fmadd_ps (ad, load8_i8 (blk->qs + 8), c1);
+          c2 = _mm256_fmadd_ps (ad, load8_i8 (blk->qs + 16), c2);
+          c3 = _mm256_fmadd_ps (ad, load8_i8 (blk->qs + 24), c3);
+        }
+      _mm256_storeu_ps (out + b * LB_QK, c0);
+      _mm256_storeu_ps (out + b * LB_QK + 8, c1);
+      _mm256_storeu_ps (out + b * LB_QK + 16, c2);
+      _mm256_storeu_ps (out + b * LB_QK + 24, c3);
+    }
+}
+
+/* per block: d * (sum of q[i] * k[i] in 8 lanes) */
 static float
 dot_q8_0 (gint64 n, const void *kv, const float *q)
 {
@@ -243,20 +374,6 @@ dot_q8_0 (gint64 n, const void *kv, const float *q)
   return hsum (acc);
 }
 
-static void
-axpy_q8_0 (gint64 n, float a, const void *vv, float *y)
-{
-  const LbBlockQ8_0 *v = vv;
-
-  for (gint64 b = 0; b < n / LB_QK; b++, y += LB_QK)
-    {
-      __m256 ad = _mm256_set1_ps (a * f16_at (&v[b].d));
-      for (int j = 0; j < LB_QK; j += 8)
-        _mm256_storeu_ps (y + j, _mm256_fmadd_ps (ad, load8_i8 (v[b].qs + j),
-                                                  _mm256_loadu_ps (y + j)));
-    }
-}
-
 const LbMatmulKernels lb_matmul_avx2_kernels = {
   .f32_tile = f32_tile,
   .f32_rows = f32_rows,
@@ -264,8 +381,11 @@ const LbMatmulKernels lb_matmul_avx2_kernels = {
   .bf16_rows = bf16_rows,
   .f16_to_f32 = f16_to_f32,
   .bf16_to_f32 = bf16_to_f32,
-  .axpy_f32 = axpy_f32,
-  .axpy_f16 = axpy_f16,
+  .f32_to_f16 = f32_to_f16,
+  .silu_mul = silu_mul,
+  .exp_sum = exp_sum,
+  .wsum_f32 = wsum_f32,
+  .wsum_f16 = wsum_f16,
+  .wsum_q8_0 = wsum_q8_0,
   .dot_q8_0 = dot_q8_0,
-  .axpy_q8_0 = axpy_q8_0,
 };

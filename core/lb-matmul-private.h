@@ -34,12 +34,22 @@ typedef struct {
   /* exact widening of n halves / bfloat16s (little-endian) */
   void  (*f16_to_f32)  (const guint16 *src, float *dst, gint64 n);
   void  (*bf16_to_f32) (const guint16 *src, float *dst, gint64 n);
-  /* y[i] += a * v[i], v in F32 / F16 */
-  void  (*axpy_f32)    (gint64 n, float a, const float *v, float *y);
-  void  (*axpy_f16)    (gint64 n, float a, const guint16 *v, float *y);
-  /* Q8_0 blocks (n a multiple of 32) against f32: the dot, and y += a * v */
+  /* exact narrowing with round-to-nearest-even, as lb_fp32_to_fp16 */
+  void  (*f32_to_f16)  (const float *src, guint16 *dst, gint64 n);
+  /* out[i] = silu (g[i]) * u[i] = g[i] / (1 + exp (-g[i])) * u[i] (SwiGLU); out may be g */
+  void  (*silu_mul)    (gint64 n, const float *g, const float *u, float *out);
+  /* x[i] = exp (x[i] - max) for i < n, returning their sum (softmax) */
+  float (*exp_sum)     (float *x, gint64 n, float max);
+  /* out[i] = sum over p < n_rows of a[p] * v[p][i], i < hd, rows ldv
+   * elements (or, for Q8_0, blocks) apart; each out[i] summed in p order */
+  void  (*wsum_f32)    (guint n_rows, const float *a, const float *v, gsize ldv, gint64 hd,
+                        float *out);
+  void  (*wsum_f16)    (guint n_rows, const float *a, const guint16 *v, gsize ldv, gint64 hd,
+                        float *out);
+  void  (*wsum_q8_0)   (guint n_rows, const float *a, const void *v, gsize ldv, gint64 hd,
+                        float *out);
+  /* dot of Q8_0 blocks (n a multiple of 32) with f32 */
   float (*dot_q8_0)    (gint64 n, const void *k, const float *q);
-  void  (*axpy_q8_0)   (gint64 n, float a, const void *v, float *y);
 } LbMatmulKernels;
 
 /* The scalar set (always there) and the AVX2 set (NULL when the build or

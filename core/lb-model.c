@@ -2,11 +2,83 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 #include <glib/gstdio.h>
 
 #include "lb-error.h"
 #include "lb-model-private.h"
+
+/* ---- architectures ------------------------------------------------------ */
+
+typedef enum {
+  T_NONE,       /* not looked up */
+  T_OPTIONAL,
+  T_REQUIRED,
+} TensorNeed;
+
+/* What each GGUF architecture computes, and llama.cpp's defaults for keys
+ * its converter may leave out. Everything architecture-specific in this
+ * file is read from here. */
+typedef struct {
+  const char *name;
+  LbArch      arch;
+  LbRopeType  rope_type;
+  LbFfnAct    ffn_act;
+  TensorNeed  qkv_bias;        /* blk.N.attn_{q,k,v}.bias */
+  TensorNeed  qk_norm;         /* blk.N.attn_{q,k}_norm.weight */
+  TensorNeed  post_norms;      /* blk.N.post_attention_norm / post_ffw_norm.weight */
+  gboolean    embd_scale;      /* embedding times sqrt (n_embd) */
+  guint32     swa_period;      /* default pattern: layer il slides when il % p < p - 1 */
+  guint32     default_swa;     /* window when attention.sliding_window is missing (0: none) */
+  float       default_attn_softcap;
+  float       default_final_softcap;
+  float       default_rope_base_swa;  /* 0: the global base */
+  gboolean    swa_rope_unscaled;      /* linear rope scaling is for the full layers only */
+  guint32     wide_scale_layers;      /* at this block count llama.cpp scales attention by
+                                       * 1/sqrt (n_embd / n_head) instead (gemma 27B) */
+} ArchInfo;
+
+static const ArchInfo arch_infos[] = {
+  { "llama", LB_ARCH_LLAMA, LB_ROPE_NORMAL, LB_FFN_SILU,
+    T_OPTIONAL, T_NONE, T_NONE, FALSE, 0, 0, 0.0f, 0.0f, 0.0f, FALSE, 0 },
+  { "qwen2", LB_ARCH_QWEN2, LB_ROPE_NEOX, LB_FFN_SILU,
+    T_REQUIRED, T_NONE, T_NONE, FALSE, 0, 0, 0.0f, 0.0f, 0.0f, FALSE, 0 },
+  { "qwen3", LB_ARCH_QWEN3, LB_ROPE_NEOX, LB_FFN_SILU,
+    T_NONE, T_REQUIRED, T_NONE, FALSE, 0, 0, 0.0f, 0.0f, 0.0f, FALSE, 0 },
+  { "gemma2", LB_ARCH_GEMMA2, LB_ROPE_NEOX, LB_FFN_GELU_TANH,
+    T_NONE, T_NONE, T_REQUIRED, TRUE, 2, 4096, 50.0f, 30.0f, 0.0f, FALSE, 46 },
+  { "gemma3", LB_ARCH_GEMMA3, LB_ROPE_NEOX, LB_FFN_GELU_TANH,
+    T_NONE, T_REQUIRED, T_REQUIRED, TRUE, 6, 0, 0.0f, 0.0f, 10000.0f, TRUE, 62 },
+};
+
+static const ArchInfo *
+arch_info_by_name (const char *s)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (arch_infos); i++)
+    if (g_strcmp0 (s, arch_infos[i].name) == 0)
+      return &arch_infos[i];
+  return NULL;
+}
+
+const char *
+lb_arch_to_string (LbArch arch)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (arch_infos); i++)
+    if (arch_infos[i].arch == arch)
+      return arch_infos[i].name;
+  return "unknown";
+}
+
+static char *
+supported_arch_list (void)
+{
+  GString *s = g_string_new (NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (arch_infos); i++)
+    g_string_append_printf (s, "%s%s", i == 0 ? "" : i + 1 == G_N_ELEMENTS (arch_infos) ? " and " : ", ",
+                            arch_infos[i].name);
+  return g_string_free (s, FALSE);
+}
 
 struct _LbModel
 {
@@ -16,6 +88,7 @@ struct _LbModel
   LbModelFormat    format;
   guint64          file_size;
   char            *arch_name;
+  const ArchInfo  *info;
   char            *name;
   LbHParams        hp;
   LbMeta          *meta;
@@ -24,7 +97,7 @@ struct _LbModel
   GHashTable      *by_name;     /* name -> LbTensor* (borrowed) */
   GPtrArray       *keepalive;   /* owners of the bytes tensors point into */
   LbLayerWeights  *layers;
-  const LbTensor  *token_embd, *output_norm, *output;
+  const LbTensor  *token_embd, *output_norm, *output, *rope_freqs;
 };
 
 G_DEFINE_FINAL_TYPE (LbModel, lb_model, G_TYPE_OBJECT)
@@ -58,29 +131,6 @@ lb_model_init (LbModel *self)
 {
 }
 
-const char *
-lb_arch_to_string (LbArch arch)
-{
-  switch (arch)
-    {
-    case LB_ARCH_LLAMA: return "llama";
-    case LB_ARCH_QWEN2: return "qwen2";
-    default: return "unknown";
-    }
-}
-
-static gboolean
-arch_from_string (const char *s, LbArch *out)
-{
-  if (g_strcmp0 (s, "llama") == 0)
-    *out = LB_ARCH_LLAMA;
-  else if (g_strcmp0 (s, "qwen2") == 0)
-    *out = LB_ARCH_QWEN2;
-  else
-    return FALSE;
-  return TRUE;
-}
-
 /* Optional keys: the value is left alone when the key is missing; FALSE only
  * when the key is present with a wrong type or range. */
 static gboolean
@@ -107,6 +157,109 @@ opt_f32 (const LbMeta *meta, const char *key, float *out, GError **error)
   return TRUE;
 }
 
+#define ARCH_KEY(suffix) (g_snprintf (key, sizeof key, "%s.%s", self->arch_name, suffix), key)
+
+/* rope.scaling.*: llama.cpp's reading (type linear unless it says
+ * otherwise; the factor from rope.scaling.factor or rope.scale_linear) */
+static gboolean
+read_rope_scaling (LbModel *self, GError **error)
+{
+  LbHParams *hp = &self->hp;
+  char key[128];
+  const char *type = lb_meta_get_string (self->meta, ARCH_KEY ("rope.scaling.type"));
+  float factor = 0.0f;
+
+  if (!opt_f32 (self->meta, ARCH_KEY ("rope.scaling.factor"), &factor, error))
+    return FALSE;
+  if (factor == 0.0f && !opt_f32 (self->meta, ARCH_KEY ("rope.scale_linear"), &factor, error))
+    return FALSE;
+  hp->rope_freq_scale = 1.0f;
+  if (type != NULL && strcmp (type, "none") == 0)
+    return TRUE;
+  if (type != NULL && strcmp (type, "linear") != 0 && factor != 0.0f && factor != 1.0f)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_UNSUPPORTED,
+                   "%s.rope.scaling.type is \"%s\" (factor %g); Lowbit implements linear "
+                   "rope scaling and llama3's rope_freqs only", self->arch_name, type, factor);
+      return FALSE;
+    }
+  if (!isfinite (factor) || factor < 0.0f || (factor > 0.0f && factor < 1e-3f))
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_FILE,
+                   "%s.rope.scaling.factor is %g; a positive factor is needed",
+                   self->arch_name, factor);
+      return FALSE;
+    }
+  if (factor > 0.0f)
+    hp->rope_freq_scale = 1.0f / factor;
+  return TRUE;
+}
+
+/* The hyper-parameters beyond plain llama: the ArchInfo row, then any key
+ * of the file that overrides its defaults. */
+static gboolean
+read_arch_hparams (LbModel *self, GError **error)
+{
+  LbHParams *hp = &self->hp;
+  const ArchInfo *ai = self->info;
+  const LbMeta *meta = self->meta;
+  char key[128];
+
+  guint32 value_length = hp->head_dim;
+
+  if (!opt_u32 (meta, ARCH_KEY ("attention.value_length"), &value_length, error))
+    return FALSE;
+  if (value_length != hp->head_dim)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_UNSUPPORTED,
+                   "%s.attention.value_length %u differs from the key length %u; Lowbit "
+                   "needs equal key and value head sizes", self->arch_name, value_length,
+                   hp->head_dim);
+      return FALSE;
+    }
+  hp->rope_type = ai->rope_type;
+  hp->ffn_act = ai->ffn_act;
+  hp->embd_scale = ai->embd_scale ? sqrtf ((float) hp->n_embd) : 1.0f;
+  if (ai->wide_scale_layers != 0 && hp->n_layer == ai->wide_scale_layers)
+    hp->attn_scale = 1.0f / sqrtf ((float) (hp->n_embd / hp->n_head));
+  else
+    hp->attn_scale = 1.0f / sqrtf ((float) hp->head_dim);
+  hp->attn_softcap = ai->default_attn_softcap;
+  hp->final_softcap = ai->default_final_softcap;
+  hp->sliding_window = ai->default_swa;
+
+  if (!opt_f32 (meta, ARCH_KEY ("attention.scale"), &hp->attn_scale, error)
+      || !opt_f32 (meta, ARCH_KEY ("attn_logit_softcapping"), &hp->attn_softcap, error)
+      || !opt_f32 (meta, ARCH_KEY ("final_logit_softcapping"), &hp->final_softcap, error)
+      || (ai->swa_period != 0
+          && !opt_u32 (meta, ARCH_KEY ("attention.sliding_window"), &hp->sliding_window, error))
+      || !read_rope_scaling (self, error))
+    return FALSE;
+  if (!(hp->attn_scale > 0.0f && hp->attn_scale < 1e4f)
+      || !(hp->attn_softcap >= 0.0f && hp->attn_softcap < 1e9f)
+      || !(hp->final_softcap >= 0.0f && hp->final_softcap < 1e9f))
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_FILE,
+                   "implausible hyper-parameters: attention scale %g, attention soft-cap %g, "
+                   "final soft-cap %g", hp->attn_scale, hp->attn_softcap, hp->final_softcap);
+      return FALSE;
+    }
+
+  hp->rope_freq_base_swa = ai->default_rope_base_swa > 0.0f ? ai->default_rope_base_swa
+                                                             : hp->rope_freq_base;
+  if (!opt_f32 (meta, ARCH_KEY ("rope.freq_base_swa"), &hp->rope_freq_base_swa, error))
+    return FALSE;
+  if (!(hp->rope_freq_base_swa > 0.0f && hp->rope_freq_base_swa < 1e12f))
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_FILE,
+                   "implausible hyper-parameters: %s.rope.freq_base_swa %g",
+                   self->arch_name, hp->rope_freq_base_swa);
+      return FALSE;
+    }
+  hp->rope_freq_scale_swa = ai->swa_rope_unscaled ? 1.0f : hp->rope_freq_scale;
+  return TRUE;
+}
+
 static gboolean
 read_hparams (LbModel *self, GError **error)
 {
@@ -114,8 +267,6 @@ read_hparams (LbModel *self, GError **error)
   const LbMeta *meta = self->meta;
   const char *arch = self->arch_name;
   char key[128];
-
-#define ARCH_KEY(suffix) (g_snprintf (key, sizeof key, "%s.%s", arch, suffix), key)
 
   if (!lb_meta_require_u32 (meta, ARCH_KEY ("block_count"), &hp->n_layer, error) ||
       !lb_meta_require_u32 (meta, ARCH_KEY ("embedding_length"), &hp->n_embd, error) ||
@@ -172,10 +323,7 @@ read_hparams (LbModel *self, GError **error)
                    arch, hp->n_rot, hp->head_dim);
       return FALSE;
     }
-#undef ARCH_KEY
-
-  hp->rope_type = hp->arch == LB_ARCH_QWEN2 ? LB_ROPE_NEOX : LB_ROPE_NORMAL;
-  return TRUE;
+  return read_arch_hparams (self, error);
 }
 
 /* Looks a tensor up and checks its shape; NULL + error when missing (and required)
@@ -243,29 +391,92 @@ resolve_tensors (LbModel *self, GError **error)
   if (self->output == NULL)
     self->output = self->token_embd;
 
+  WANT (self->rope_freqs, FALSE, hp->n_rot / 2, 0, "rope_freqs.weight");
+  self->hp.has_rope_freqs = self->rope_freqs != NULL;
+
   self->layers = g_new0 (LbLayerWeights, hp->n_layer);
   for (guint il = 0; il < hp->n_layer; il++)
     {
       LbLayerWeights *l = &self->layers[il];
-      gboolean biases = hp->arch == LB_ARCH_QWEN2;
+      const ArchInfo *ai = self->info;
 
       WANT (l->attn_norm, TRUE, embd, 0, "blk.%u.attn_norm.weight", il);
       WANT (l->wq, TRUE, embd, q_dim, "blk.%u.attn_q.weight", il);
       WANT (l->wk, TRUE, embd, kv_dim, "blk.%u.attn_k.weight", il);
       WANT (l->wv, TRUE, embd, kv_dim, "blk.%u.attn_v.weight", il);
       WANT (l->wo, TRUE, q_dim, embd, "blk.%u.attn_output.weight", il);
-      WANT (l->bq, biases, q_dim, 0, "blk.%u.attn_q.bias", il);
-      WANT (l->bk, biases, kv_dim, 0, "blk.%u.attn_k.bias", il);
-      WANT (l->bv, biases, kv_dim, 0, "blk.%u.attn_v.bias", il);
+      if (ai->qkv_bias != T_NONE)
+        {
+          gboolean req = ai->qkv_bias == T_REQUIRED;
+          WANT (l->bq, req, q_dim, 0, "blk.%u.attn_q.bias", il);
+          WANT (l->bk, req, kv_dim, 0, "blk.%u.attn_k.bias", il);
+          WANT (l->bv, req, kv_dim, 0, "blk.%u.attn_v.bias", il);
+        }
+      if (ai->qk_norm != T_NONE)
+        {
+          gboolean req = ai->qk_norm == T_REQUIRED;
+          WANT (l->attn_q_norm, req, hp->head_dim, 0, "blk.%u.attn_q_norm.weight", il);
+          WANT (l->attn_k_norm, req, hp->head_dim, 0, "blk.%u.attn_k_norm.weight", il);
+        }
       WANT (l->ffn_norm, TRUE, embd, 0, "blk.%u.ffn_norm.weight", il);
+      if (ai->post_norms != T_NONE)
+        {
+          gboolean req = ai->post_norms == T_REQUIRED;
+          WANT (l->attn_post_norm, req, embd, 0, "blk.%u.post_attention_norm.weight", il);
+          WANT (l->ffn_post_norm, req, embd, 0, "blk.%u.post_ffw_norm.weight", il);
+        }
       WANT (l->ffn_gate, TRUE, embd, hp->n_ff, "blk.%u.ffn_gate.weight", il);
       WANT (l->ffn_up, TRUE, embd, hp->n_ff, "blk.%u.ffn_up.weight", il);
       WANT (l->ffn_down, TRUE, hp->n_ff, embd, "blk.%u.ffn_down.weight", il);
+      l->rope_freqs = self->rope_freqs;
     }
   return TRUE;
 }
 
 #undef WANT
+
+/* Which layers slide: <arch>.attention.sliding_window_pattern (a period,
+ * or one flag per layer) or the architecture's fixed period; then each
+ * layer's rope base and scale. */
+static gboolean
+assign_layer_attention (LbModel *self, GError **error)
+{
+  LbHParams *hp = &self->hp;
+  char key[128];
+  const LbValue *v = lb_meta_lookup (self->meta, ARCH_KEY ("attention.sliding_window_pattern"));
+  guint32 period = self->info->swa_period;
+  const guint8 *flags = NULL;
+
+  if (hp->sliding_window > 0 && v != NULL)
+    {
+      if (v->type == LB_VALUE_ARRAY && v->arr.n == hp->n_layer
+          && (v->arr.elem_type == LB_VALUE_BOOL || v->arr.elem_type == LB_VALUE_UINT8
+              || v->arr.elem_type == LB_VALUE_INT8))
+        flags = v->arr.data;
+      else if (!lb_meta_get_u32 (self->meta, key, &period, NULL))
+        {
+          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_FILE,
+                       "%s is neither a layer period nor %u per-layer flags", key, hp->n_layer);
+          return FALSE;
+        }
+    }
+  for (guint il = 0; il < hp->n_layer; il++)
+    {
+      LbLayerWeights *l = &self->layers[il];
+
+      if (hp->sliding_window == 0)
+        l->sliding = FALSE;
+      else if (flags != NULL)
+        l->sliding = flags[il] != 0;
+      else
+        l->sliding = period == 0 || il % period < period - 1;
+      l->rope_freq_base = l->sliding ? hp->rope_freq_base_swa : hp->rope_freq_base;
+      l->rope_freq_scale = l->sliding ? hp->rope_freq_scale_swa : hp->rope_freq_scale;
+    }
+  return TRUE;
+}
+
+#undef ARCH_KEY
 
 LbModel *
 lb_model_new_from_parts (const char *path, LbModelFormat format, guint64 file_size,
@@ -303,17 +514,21 @@ lb_model_new_from_parts (const char *path, LbModelFormat format, guint64 file_si
       return NULL;
     }
   self->arch_name = g_strdup (arch);
-  if (!arch_from_string (arch, &self->hp.arch))
+  self->info = arch_info_by_name (arch);
+  if (self->info == NULL)
     {
+      g_autofree char *known = supported_arch_list ();
       g_set_error (error, LB_ERROR, LB_ERROR_UNSUPPORTED,
-                   "architecture \"%s\" is not supported (Lowbit runs llama and qwen2)", arch);
+                   "architecture \"%s\" is not supported (Lowbit runs %s)", arch, known);
       return NULL;
     }
+  self->hp.arch = self->info->arch;
 
   name = lb_meta_get_string (meta, "general.name");
   self->name = name ? g_strdup (name) : g_path_get_basename (path);
 
-  if (!read_hparams (self, error) || !resolve_tensors (self, error))
+  if (!read_hparams (self, error) || !resolve_tensors (self, error)
+      || !assign_layer_attention (self, error))
     return NULL;
 
   self->tokenizer = lb_tokenizer_new_from_meta (meta, error);

@@ -13,7 +13,16 @@ G_BEGIN_DECLS
 typedef enum {
   LB_ARCH_LLAMA,
   LB_ARCH_QWEN2,
+  LB_ARCH_QWEN3,
+  LB_ARCH_GEMMA2,
+  LB_ARCH_GEMMA3,
 } LbArch;
+
+/* The gate activation of the gated feed-forward: down (act (gate x) * up x) */
+typedef enum {
+  LB_FFN_SILU,       /* x * sigmoid (x): llama, qwen */
+  LB_FFN_GELU_TANH,  /* 0.5 x (1 + tanh (sqrt (2/pi) (x + 0.044715 x^3))): gemma */
+} LbFfnAct;
 
 typedef enum {
   LB_ROPE_NORMAL,  /* rotate adjacent pairs (x[2i], x[2i+1]): llama.cpp "llama" */
@@ -41,6 +50,20 @@ typedef struct {
   float       norm_eps;
   LbRopeType  rope_type;
   gboolean    tied_output;   /* no output.weight: logits use token_embd.weight */
+
+  /* Architecture-specific; the defaults (llama, qwen2) change nothing:
+   * SILU, 1, 1/sqrt (head_dim), 0, 0, 0, 1, rope_freq_base, 1, FALSE. */
+  LbFfnAct    ffn_act;
+  float       embd_scale;          /* embedding rows are multiplied by this (gemma: sqrt (n_embd)) */
+  float       attn_scale;          /* scores = (q . k) * attn_scale */
+  float       attn_softcap;        /* > 0: scores = c tanh (scores / c), before the causal mask */
+  float       final_softcap;       /* > 0: logits = c tanh (logits / c) */
+  guint32     sliding_window;      /* > 0: a layer with LbLayerWeights.sliding sees positions
+                                    * pos - sliding_window + 1 .. pos only */
+  float       rope_freq_scale;     /* linear rope scaling: angle = pos * scale * freq (1 = none) */
+  float       rope_freq_base_swa;  /* rope base and linear scale of the sliding layers */
+  float       rope_freq_scale_swa;
+  gboolean    has_rope_freqs;      /* rope_freqs.weight divides the frequencies (llama3 scaling) */
 } LbHParams;
 
 /* The tensors a transformer block uses, resolved once at load. */
@@ -50,6 +73,19 @@ typedef struct {
   const LbTensor *bq, *bk, *bv;       /* NULL when absent */
   const LbTensor *ffn_norm;
   const LbTensor *ffn_gate, *ffn_up, *ffn_down;
+
+  /* Architecture-specific tensors, NULL when the architecture has none */
+  const LbTensor *attn_q_norm, *attn_k_norm; /* [head_dim]: RMSNorm of each q and k head,
+                                               * after the bias, before rope (qwen3, gemma3) */
+  const LbTensor *attn_post_norm;  /* [n_embd]: RMSNorm of the attention output (after Wo),
+                                    * before the residual add (gemma2/3) */
+  const LbTensor *ffn_post_norm;   /* [n_embd]: the same for the feed-forward output */
+  const LbTensor *rope_freqs;      /* [n_rot / 2]: freq[i] is divided by rope_freqs[i] (llama3
+                                    * rope scaling); one tensor shared by every layer */
+  /* This layer's attention settings, resolved from the hyper-parameters */
+  gboolean        sliding;         /* sliding-window layer (hp->sliding_window > 0) */
+  float           rope_freq_base;  /* freq[i] = base^(-2i / n_rot) / rope_freqs[i] */
+  float           rope_freq_scale; /* angle[i] = pos * rope_freq_scale * freq[i] */
 } LbLayerWeights;
 
 #define LB_TYPE_MODEL (lb_model_get_type ())
@@ -66,7 +102,7 @@ LbModel        *lb_model_load_finish   (GAsyncResult *result, GError **error);
 
 const char     *lb_model_get_path          (LbModel *self);
 LbModelFormat   lb_model_get_format        (LbModel *self);
-const char     *lb_model_get_architecture  (LbModel *self);   /* "llama", "qwen2" */
+const char     *lb_model_get_architecture  (LbModel *self);   /* "llama", "qwen2", "gemma2", ... */
 const char     *lb_model_get_name          (LbModel *self);   /* general.name or the file name */
 const LbHParams *lb_model_get_hparams      (LbModel *self);
 LbMeta         *lb_model_get_meta          (LbModel *self);   /* owned by the model */

@@ -172,6 +172,8 @@ guint         lb_quant_plan_get_n_fallbacks (LbQuantPlan *plan);
 /* general.file_type: the recipe's llama_ftype (a profile that changes rules
  * drops it), else the mix named after the type holding the most weights */
 guint32       lb_quant_plan_get_file_type (LbQuantPlan *plan);
+/* whether it was resolved with importance data (the recipe's importance set) */
+gboolean      lb_quant_plan_uses_importance (LbQuantPlan *plan);
 /* NULL-terminated warnings, owned by the plan */
 const char * const *lb_quant_plan_get_warnings (LbQuantPlan *plan);
 /* "rule 3 of profile performance (blk.*.attn_v.weight)", "output default"... */

@@ -13,6 +13,10 @@ void     lb_ref_rmsnorm       (float *out, const float *x, const float *w, guint
 /* in place, max-subtracted; n > 0. All -Inf gives a uniform distribution. */
 void     lb_ref_softmax       (float *x, guint n);
 float    lb_ref_silu          (float x);
+/* GELU, tanh approximation (PyTorch's gelu (approximate = "tanh")) */
+float    lb_ref_gelu_tanh     (float x);
+/* cap * tanh (x / cap); x itself when cap is 0 */
+float    lb_ref_softcap       (float x, float cap);
 
 /* inv_freq[i] = base^(-2i / n_rot) for i < n_rot / 2 */
 void     lb_ref_rope_inv_freq (double *inv_freq, guint n_rot, double base);

@@ -1,9 +1,13 @@
-/* lb-ref-engine.c: the plain fp32 forward pass of llama and qwen2.
+/* lb-ref-engine.c: the plain fp32 forward pass of every architecture
+ * LbModel accepts (llama, qwen2, qwen3, gemma2, gemma3).
  *
- * One token at a time: embedding row, then per block
- *   x += Wo · attn (rope (Wq · n), rope (Wk · n), Wv · n)   n = rmsnorm (x)
- *   x += Wdown · (silu (Wgate · n) * (Wup · n))              n = rmsnorm (x)
- * then logits = Wout · rmsnorm (x). Weights are converted one row at a time
+ * One token at a time: x = embedding row * embd_scale, then per block
+ *   x += post (Wo · attn (rope (qn (Wq · n)), rope (kn (Wk · n)), Wv · n))  n = rmsnorm (x)
+ *   x += post (Wdown · (act (Wgate · n) * (Wup · n)))                      n = rmsnorm (x)
+ * then logits = softcap (Wout · rmsnorm (x)). qn/kn (per-head norms) and
+ * post (norms after each sub-block) are there when the model has those
+ * tensors; attention soft-caps its scores and sliding layers see only the
+ * last sliding_window positions. Weights are converted one row at a time
  * with their type's to_float kernel; the KV cache is float32. */
 #include "lb-ref-engine.h"
 #include "lb-ref-engine-private.h"
@@ -36,11 +40,13 @@ struct _LbRefEngine {
   float           *att;       /* n_ctx scores */
   float           *hb, *hb2;  /* n_ff */
   float           *row;       /* one converted weight row (widest ne[0]) */
-  double          *inv_freq;  /* n_rot / 2 */
+  double          *inv_freq;  /* [n_layer][n_rot / 2]: scale * base^(-2i/n_rot) / rope_freqs[i] */
   float           *cos_t, *sin_t;
 
   LbLayerTapFunc   tap;
   gpointer         tap_data;
+  LbMatmulTapFunc  matmul_tap;
+  gpointer         matmul_tap_data;
 };
 
 /* ---- math helpers -------------------------------------------------------- */
@@ -112,6 +118,20 @@ float
 lb_ref_silu (float x)
 {
   return x / (1.0f + expf (-x));
+}
+
+float
+lb_ref_gelu_tanh (float x)
+{
+  const double c = 0.79788456080286535588;   /* sqrt (2 / pi) */
+  double xd = x;
+  return (float) (0.5 * xd * (1.0 + tanh (c * (xd + 0.044715 * xd * xd * xd))));
+}
+
+float
+lb_ref_softcap (float x, float cap)
+{
+  return cap > 0.0f ? cap * tanhf (x / cap) : x;
 }
 
 void
@@ -228,11 +248,21 @@ check_tensor (const LbTensor *t, const char *role, gint64 n_in, gint64 n_out, GE
 static gboolean
 check_hparams (const LbHParams *hp, GError **error)
 {
-  if (hp->arch != LB_ARCH_LLAMA && hp->arch != LB_ARCH_QWEN2)
+  if (hp->ffn_act != LB_FFN_SILU && hp->ffn_act != LB_FFN_GELU_TANH)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_UNSUPPORTED,
-                   "the reference engine runs llama and qwen2 models, not %s",
-                   lb_arch_to_string (hp->arch));
+                   "feed-forward activation %d is unknown to the reference engine", hp->ffn_act);
+      return FALSE;
+    }
+  if (!(hp->embd_scale > 0.0f && isfinite (hp->embd_scale))
+      || !(hp->attn_scale > 0.0f && isfinite (hp->attn_scale))
+      || !(hp->attn_softcap >= 0.0f && isfinite (hp->attn_softcap))
+      || !(hp->final_softcap >= 0.0f && isfinite (hp->final_softcap)))
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_FILE,
+                   "hyper-parameters out of range (embedding scale %g, attention scale %g, "
+                   "soft-caps %g and %g)", (double) hp->embd_scale, (double) hp->attn_scale,
+                   (double) hp->attn_softcap, (double) hp->final_softcap);
       return FALSE;
     }
   if (hp->n_vocab == 0 || hp->n_embd == 0 || hp->n_layer == 0 || hp->n_ff == 0
@@ -305,13 +335,72 @@ check_weights (LbModel *model, const LbHParams *hp, GError **error)
           || !check_tensor (l->ffn_norm, "ffn norm", n_embd, 1, error)
           || !check_tensor (l->ffn_gate, "ffn gate", n_embd, hp->n_ff, error)
           || !check_tensor (l->ffn_up, "ffn up", n_embd, hp->n_ff, error)
-          || !check_tensor (l->ffn_down, "ffn down", hp->n_ff, n_embd, error))
+          || !check_tensor (l->ffn_down, "ffn down", hp->n_ff, n_embd, error)
+          || (l->attn_q_norm && !check_tensor (l->attn_q_norm, "q norm", hp->head_dim, 1, error))
+          || (l->attn_k_norm && !check_tensor (l->attn_k_norm, "k norm", hp->head_dim, 1, error))
+          || (l->attn_post_norm
+              && !check_tensor (l->attn_post_norm, "post-attention norm", n_embd, 1, error))
+          || (l->ffn_post_norm && !check_tensor (l->ffn_post_norm, "post-ffn norm", n_embd, 1, error))
+          || (l->rope_freqs && !check_tensor (l->rope_freqs, "rope frequency factors",
+                                              hp->n_rot / 2, 1, error)))
         return FALSE;
+      if (!(l->rope_freq_base > 0.0f && isfinite (l->rope_freq_base))
+          || !(l->rope_freq_scale > 0.0f && isfinite (l->rope_freq_scale)))
+        {
+          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_FILE,
+                       "block %u: rope base %g and scale %g must be positive", il,
+                       (double) l->rope_freq_base, (double) l->rope_freq_scale);
+          return FALSE;
+        }
     }
   return TRUE;
 }
 
 /* ---- engine -------------------------------------------------------------- */
+
+/* a 1-row tensor (norm weight, bias) converted into the scratch row */
+static const float *
+vector_row (LbRefEngine *e, const LbTensor *t)
+{
+  lb_type_get_traits (t->type)->to_float (t->data, e->row, t->ne[0]);
+  return e->row;
+}
+
+/* Each layer's rope frequencies: its own base and linear scale, divided by
+ * rope_freqs when the model has them (llama3 scaling). */
+static gboolean
+layer_frequencies (LbRefEngine *e, GError **error)
+{
+  const LbHParams *hp = &e->hp;
+  guint half = hp->n_rot / 2;
+
+  for (guint il = 0; il < hp->n_layer; il++)
+    {
+      const LbLayerWeights *l = lb_model_get_layer (e->model, il);
+      double *f = e->inv_freq + (gsize) il * half;
+
+      lb_ref_rope_inv_freq (f, hp->n_rot, l->rope_freq_base);
+      if (l->rope_freqs != NULL)
+        {
+          const float *div = vector_row (e, l->rope_freqs);
+          for (guint i = 0; i < half; i++)
+            {
+              if (!(div[i] > 0.0f && isfinite (div[i])))
+                {
+                  g_set_error (error, LB_ERROR, LB_ERROR_INVALID_FILE,
+                               "tensor %s: frequency factor %u is %g; positive factors needed",
+                               l->rope_freqs->name, i, (double) div[i]);
+                  return FALSE;
+                }
+              f[i] /= div[i];
+            }
+        }
+      for (guint i = 0; i < half; i++)
+        f[i] *= l->rope_freq_scale;
+    }
+  return TRUE;
+}
+
 
 LbRefEngine *
 lb_ref_engine_new (LbModel *model, guint n_ctx, GError **error)
@@ -369,10 +458,14 @@ lb_ref_engine_new (LbModel *model, guint n_ctx, GError **error)
   e->hb = g_new0 (float, hp->n_ff);
   e->hb2 = g_new0 (float, hp->n_ff);
   e->row = g_new0 (float, max_in);
-  e->inv_freq = g_new0 (double, hp->n_rot / 2 + 1);
+  e->inv_freq = g_new0 (double, (gsize) hp->n_layer * (hp->n_rot / 2) + 1);
   e->cos_t = g_new0 (float, hp->n_rot / 2 + 1);
   e->sin_t = g_new0 (float, hp->n_rot / 2 + 1);
-  lb_ref_rope_inv_freq (e->inv_freq, hp->n_rot, hp->rope_freq_base);
+  if (!layer_frequencies (e, error))
+    {
+      lb_ref_engine_free (e);
+      return NULL;
+    }
   return e;
 }
 
@@ -429,12 +522,21 @@ lb_ref_engine_set_tap (LbRefEngine *engine, LbLayerTapFunc tap, gpointer user_da
   engine->tap_data = user_data;
 }
 
-/* a 1-row tensor (norm weight, bias) converted into the scratch row */
-static const float *
-vector_row (LbRefEngine *e, const LbTensor *t)
+void
+lb_ref_engine_set_matmul_tap (LbRefEngine *engine, LbMatmulTapFunc tap, gpointer user_data)
 {
-  lb_type_get_traits (t->type)->to_float (t->data, e->row, t->ne[0]);
-  return e->row;
+  g_return_if_fail (engine != NULL);
+  engine->matmul_tap = tap;
+  engine->matmul_tap_data = user_data;
+}
+
+/* y = W x, shown to the matmul tap first */
+static void
+matvec (LbRefEngine *e, const LbTensor *w, const float *x, float *y)
+{
+  if (e->matmul_tap)
+    e->matmul_tap (w, x, e->matmul_tap_data);
+  lb_ref_matvec (w, x, y, e->row);
 }
 
 static void
@@ -452,12 +554,15 @@ add_bias (LbRefEngine *e, float *y, const LbTensor *bias)
 }
 
 static void
-attention (LbRefEngine *e, guint il, guint pos)
+attention (LbRefEngine *e, guint il, guint pos, gboolean sliding)
 {
   const LbHParams *hp = &e->hp;
   guint hd = hp->head_dim;
   guint group = hp->n_head / hp->n_head_kv;
-  float scale = 1.0f / sqrtf ((float) hd);
+  float scale = hp->attn_scale;
+  /* a sliding layer sees the last sliding_window positions, itself included */
+  guint first = sliding && hp->sliding_window > 0 && pos >= hp->sliding_window
+                ? pos + 1 - hp->sliding_window : 0;
   const float *kc = e->k_cache + (gsize) il * e->n_ctx * e->kv_dim;
   const float *vc = e->v_cache + (gsize) il * e->n_ctx * e->kv_dim;
 
@@ -467,13 +572,14 @@ attention (LbRefEngine *e, guint il, guint pos)
       gsize kv_off = (gsize) (h / group) * hd;
       float *out = e->xb + (gsize) h * hd;
 
-      /* causal: positions 0..pos only */
-      for (guint t = 0; t <= pos; t++)
-        e->att[t] = lb_ref_dot (qh, kc + (gsize) t * e->kv_dim + kv_off, hd) * scale;
-      lb_ref_softmax (e->att, pos + 1);
+      /* causal: positions first..pos only */
+      for (guint t = first; t <= pos; t++)
+        e->att[t] = lb_ref_softcap (lb_ref_dot (qh, kc + (gsize) t * e->kv_dim + kv_off, hd) * scale,
+                                    hp->attn_softcap);
+      lb_ref_softmax (e->att + first, pos + 1 - first);
 
       memset (out, 0, hd * sizeof (float));
-      for (guint t = 0; t <= pos; t++)
+      for (guint t = first; t <= pos; t++)
         {
           const float *vt = vc + (gsize) t * e->kv_dim + kv_off;
           float a = e->att[t];
@@ -483,21 +589,49 @@ attention (LbRefEngine *e, guint il, guint pos)
     }
 }
 
+/* RMSNorm of each of n_heads heads of x, in place, with the [head_dim] weight t */
+static void
+norm_heads (LbRefEngine *e, float *x, guint n_heads, const LbTensor *t)
+{
+  const float *w;
+
+  if (t == NULL)
+    return;
+  w = vector_row (e, t);
+  for (guint h = 0; h < n_heads; h++)
+    lb_ref_rmsnorm (x + (gsize) h * e->hp.head_dim, x + (gsize) h * e->hp.head_dim, w,
+                    e->hp.head_dim, e->hp.norm_eps);
+}
+
+/* x += y, through the post-norm when the architecture has one */
+static void
+add_residual (LbRefEngine *e, float *y, const LbTensor *post_norm)
+{
+  if (post_norm != NULL)
+    lb_ref_rmsnorm (y, y, vector_row (e, post_norm), e->hp.n_embd, e->hp.norm_eps);
+  for (guint i = 0; i < e->hp.n_embd; i++)
+    e->x[i] += y[i];
+}
+
 static void
 forward_block (LbRefEngine *e, guint il, guint pos)
 {
   const LbHParams *hp = &e->hp;
   const LbLayerWeights *l = lb_model_get_layer (e->model, il);
   gsize cache_off = ((gsize) il * e->n_ctx + pos) * e->kv_dim;
+  guint half = hp->n_rot / 2;
 
   /* attention */
   lb_ref_rmsnorm (e->xb, e->x, vector_row (e, l->attn_norm), hp->n_embd, hp->norm_eps);
-  lb_ref_matvec (l->wq, e->xb, e->q, e->row);
-  lb_ref_matvec (l->wk, e->xb, e->k, e->row);
-  lb_ref_matvec (l->wv, e->xb, e->v, e->row);
+  matvec (e, l->wq, e->xb, e->q);
+  matvec (e, l->wk, e->xb, e->k);
+  matvec (e, l->wv, e->xb, e->v);
   add_bias (e, e->q, l->bq);
   add_bias (e, e->k, l->bk);
   add_bias (e, e->v, l->bv);
+  norm_heads (e, e->q, hp->n_head, l->attn_q_norm);
+  norm_heads (e, e->k, hp->n_head_kv, l->attn_k_norm);
+  lb_ref_rope_angles (e->cos_t, e->sin_t, e->inv_freq + (gsize) il * half, half, pos);
   for (guint h = 0; h < hp->n_head; h++)
     lb_ref_rope_rotate (e->q + (gsize) h * hp->head_dim, hp->n_rot, e->cos_t, e->sin_t,
                         hp->rope_type);
@@ -506,20 +640,19 @@ forward_block (LbRefEngine *e, guint il, guint pos)
                         hp->rope_type);
   memcpy (e->k_cache + cache_off, e->k, e->kv_dim * sizeof (float));
   memcpy (e->v_cache + cache_off, e->v, e->kv_dim * sizeof (float));
-  attention (e, il, pos);
-  lb_ref_matvec (l->wo, e->xb, e->xb2, e->row);
-  for (guint i = 0; i < hp->n_embd; i++)
-    e->x[i] += e->xb2[i];
+  attention (e, il, pos, l->sliding);
+  matvec (e, l->wo, e->xb, e->xb2);
+  add_residual (e, e->xb2, l->attn_post_norm);
 
-  /* SwiGLU feed-forward */
+  /* gated feed-forward */
   lb_ref_rmsnorm (e->xb, e->x, vector_row (e, l->ffn_norm), hp->n_embd, hp->norm_eps);
-  lb_ref_matvec (l->ffn_gate, e->xb, e->hb, e->row);
-  lb_ref_matvec (l->ffn_up, e->xb, e->hb2, e->row);
+  matvec (e, l->ffn_gate, e->xb, e->hb);
+  matvec (e, l->ffn_up, e->xb, e->hb2);
   for (guint i = 0; i < hp->n_ff; i++)
-    e->hb[i] = lb_ref_silu (e->hb[i]) * e->hb2[i];
-  lb_ref_matvec (l->ffn_down, e->hb, e->xb2, e->row);
-  for (guint i = 0; i < hp->n_embd; i++)
-    e->x[i] += e->xb2[i];
+    e->hb[i] = (hp->ffn_act == LB_FFN_GELU_TANH ? lb_ref_gelu_tanh (e->hb[i])
+                                                : lb_ref_silu (e->hb[i])) * e->hb2[i];
+  matvec (e, l->ffn_down, e->hb, e->xb2);
+  add_residual (e, e->xb2, l->ffn_post_norm);
 }
 
 static gboolean
@@ -554,7 +687,9 @@ forward (LbRefEngine *e, gint32 token, float *logits)
 
   lb_type_get_traits (embd->type)->to_float (embd->data + (gsize) token * lb_tensor_row_bytes (embd),
                                              e->x, hp->n_embd);
-  lb_ref_rope_angles (e->cos_t, e->sin_t, e->inv_freq, hp->n_rot / 2, pos);
+  if (hp->embd_scale != 1.0f)
+    for (guint i = 0; i < hp->n_embd; i++)
+      e->x[i] *= hp->embd_scale;
 
   for (guint il = 0; il < hp->n_layer; il++)
     {
@@ -568,7 +703,10 @@ forward (LbRefEngine *e, gint32 token, float *logits)
     {
       lb_ref_rmsnorm (e->xb, e->x, vector_row (e, lb_model_get_output_norm (e->model)),
                       hp->n_embd, hp->norm_eps);
-      lb_ref_matvec (lb_model_get_output (e->model), e->xb, logits, e->row);
+      matvec (e, lb_model_get_output (e->model), e->xb, logits);
+      if (hp->final_softcap > 0.0f)
+        for (guint i = 0; i < hp->n_vocab; i++)
+          logits[i] = lb_ref_softcap (logits[i], hp->final_softcap);
     }
 }
 

@@ -15,6 +15,10 @@ typedef struct _LbRefEngine LbRefEngine;
 typedef void (*LbLayerTapFunc) (guint layer, guint pos, const float *hidden, guint n_embd,
                                 gpointer user_data);
 
+/* Called before each matrix-vector product with the weight and its input
+ * (weight->ne[0] floats); for activation statistics (importance data). */
+typedef void (*LbMatmulTapFunc) (const LbTensor *weight, const float *input, gpointer user_data);
+
 /* n_ctx: KV cache length; 0 means the model's training context (capped at 4096). */
 LbRefEngine *lb_ref_engine_new      (LbModel *model, guint n_ctx, GError **error);
 void         lb_ref_engine_free     (LbRefEngine *engine);
@@ -23,6 +27,8 @@ guint        lb_ref_engine_get_n_past (LbRefEngine *engine);
 /* forget the cache (start a new sequence) */
 void         lb_ref_engine_reset    (LbRefEngine *engine);
 void         lb_ref_engine_set_tap  (LbRefEngine *engine, LbLayerTapFunc tap, gpointer user_data);
+void         lb_ref_engine_set_matmul_tap (LbRefEngine *engine, LbMatmulTapFunc tap,
+                                           gpointer user_data);
 
 /* Feeds one token at position n_past and writes n_vocab logits (logits may be
  * NULL to skip the output projection). Fails when the cache is full or the

@@ -10,6 +10,7 @@
 #include "lb-tokenizer.h"
 #include "lb-model.h"
 #include "lb-ref-engine.h"
+#include "lb-engine.h"
 #include "lb-sampler.h"
 #include "lb-progress.h"
 #include "lb-convert.h"

@@ -45,7 +45,8 @@ lb_chart_widget_get_style (GtkWidget    *widget,
   GtkStyleContext *context;
   PangoContext *pango;
   const PangoFontDescription *font;
-  LbChartColor fg;
+  LbChartColor fg, accent;
+  gboolean dark;
   GdkRGBA rgba;
 
   g_return_if_fail (GTK_IS_WIDGET (widget));
@@ -60,7 +61,8 @@ lb_chart_widget_get_style (GtkWidget    *widget,
   rgba_to_color (&rgba, &fg);
 
   /* a light foreground means a dark theme: start from the dark palette */
-  if (lb_chart_color_luminance (&fg) > 0.5)
+  dark = lb_chart_color_luminance (&fg) > 0.5;
+  if (dark)
     lb_chart_style_init_dark (style);
   else
     lb_chart_style_init_light (style);
@@ -70,7 +72,11 @@ lb_chart_widget_get_style (GtkWidget    *widget,
   G_GNUC_BEGIN_IGNORE_DEPRECATIONS
   context = gtk_widget_get_style_context (widget);
   G_GNUC_END_IGNORE_DEPRECATIONS
-  lookup_color (context, &style->accent, "accent_bg_color", "theme_selected_bg_color", NULL);
+  /* GTK's own dark theme has a deep blue selection colour that vanishes as
+   * a line on a dark background: keep the palette's lighter blue then */
+  if (lookup_color (context, &accent, "accent_bg_color", "theme_selected_bg_color", NULL)
+      && !(dark && lb_chart_color_luminance (&accent) < 0.2))
+    style->accent = accent;
   lookup_color (context, &style->success, "success_bg_color", "success_color", NULL);
   lookup_color (context, &style->warning, "warning_bg_color", "warning_color", NULL);
   lookup_color (context, &style->failure, "error_bg_color", "error_color", NULL);

@@ -73,25 +73,40 @@ draw (GtkWidget          *widget,
   lb_gauge_render (cr, width, height, &data, style, NULL);
 }
 
+/* A value as the gauge prints it, with the unit when there is one */
+static char *
+format_with_unit (LbGauge *self,
+                  double   value)
+{
+  LbGaugeData data;
+  char *text, *with_unit;
+
+  fill_data (self, &data);
+  text = lb_gauge_data_format_value (&data, value);
+  if (self->unit == NULL || self->unit[0] == '\0')
+    return text;
+  with_unit = g_strdup_printf ("%s %s", text, self->unit);
+  g_free (text);
+  return with_unit;
+}
+
 static char *
 describe (LbGauge *self)
 {
-  LbGaugeData data;
   g_autofree char *value = NULL;
   g_autofree char *target = NULL;
-  const char *unit = self->unit ? self->unit : "";
 
-  fill_data (self, &data);
   if (self->verdict == LB_GAUGE_NO_DATA)
     return g_strdup (_("No data"));
-  value = lb_gauge_data_format_value (&data, self->value);
+  value = format_with_unit (self, self->value);
   if (self->verdict == LB_GAUGE_NEUTRAL)
-    return g_strdup_printf ("%s %s", value, unit);
-  target = lb_gauge_data_format_value (&data, self->target);
+    return g_steal_pointer (&value);
+  target = format_with_unit (self, self->target);
   if (self->verdict == LB_GAUGE_PASS)
     /* Translators: gauge value and target, e.g. "42 ms, target 50 ms: met" */
-    return g_strdup_printf (_("%s %s, target %s %s: met"), value, unit, target, unit);
-  return g_strdup_printf (_("%s %s, target %s %s: missed"), value, unit, target, unit);
+    return g_strdup_printf (_("%s, target %s: met"), value, target);
+  /* Translators: gauge value and target, e.g. "62 ms, target 50 ms: missed" */
+  return g_strdup_printf (_("%s, target %s: missed"), value, target);
 }
 
 /* Recomputes the verdict and tells assistive technologies */

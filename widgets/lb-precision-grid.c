@@ -94,8 +94,10 @@ fill_data (LbPrecisionGrid     *self,
     .row_labels = (const char * const *) self->row_labels,
     .col_labels = (const char * const *) self->col_labels,
     .selected = self->selected, .title = self->title, .hide_legend = !self->show_legend,
-    /* the focus cursor only while the grid has the keyboard */
-    .has_cursor = n_cells (self) > 0 && gtk_widget_has_focus (GTK_WIDGET (self)),
+    /* the focus cursor only while the keyboard is in use, like GTK's focus rings */
+    .has_cursor = n_cells (self) > 0 && gtk_widget_has_focus (GTK_WIDGET (self))
+                  && (gtk_widget_get_state_flags (GTK_WIDGET (self))
+                      & GTK_STATE_FLAG_FOCUS_VISIBLE) != 0,
     .cursor_row = self->cursor_row, .cursor_col = self->cursor_col,
   };
 }

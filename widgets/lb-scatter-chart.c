@@ -134,7 +134,7 @@ lb_scatter_chart_measure (GtkWidget      *widget,
   else
     {
       *minimum = 150;
-      *natural = 320;
+      *natural = 280;
     }
 }
 

@@ -11,7 +11,7 @@
 
 #include "lb-widgets.h"
 
-#define N_LAYERS 16
+#define N_LAYERS 12
 #define N_KINDS  7
 
 static const char *kinds[N_KINDS] = {
@@ -117,6 +117,7 @@ make_heatmap (void)
   lb_heatmap_set_data (LB_HEATMAP (heatmap), N_LAYERS, N_KINDS, values,
                        (const char * const *) rows, kinds);
   lb_heatmap_set_legend_label (LB_HEATMAP (heatmap), _("SNR (dB)"));
+  lb_heatmap_set_format (LB_HEATMAP (heatmap), LB_CHART_FORMAT_DECIBEL);
   lb_heatmap_set_highlight (LB_HEATMAP (heatmap), 11, 4);
   for (guint r = 0; r < N_LAYERS; r++)
     g_free (rows[r]);
@@ -134,9 +135,11 @@ make_gauge (const char *title,
 {
   GtkWidget *gauge = lb_gauge_new ();
 
-  g_object_set (gauge, "title", title, "value", value, "target", target, "has-target", TRUE,
+  g_object_set (gauge, "title", title, "target", target, "has-target", TRUE,
                 "lower-is-better", lower_is_better, "unit", unit, "digits", digits,
                 "maximum", maximum, NULL);
+  /* through the setter: NaN (no data yet) is no valid GParamSpecDouble value */
+  lb_gauge_set_value (LB_GAUGE (gauge), value);
   return gauge;
 }
 
@@ -149,6 +152,7 @@ make_size_bar (void)
 
   lb_size_bar_set_segments (LB_SIZE_BAR (bar), G_N_ELEMENTS (names), names, bytes);
   lb_size_bar_set_budget (LB_SIZE_BAR (bar), 1.1e9);
+  gtk_widget_set_valign (bar, GTK_ALIGN_CENTER);
   return bar;
 }
 
@@ -164,8 +168,8 @@ make_line_chart (void)
   for (guint i = 0; i <= 90; i++)
     {
       t[i] = i;
-      file[i] = 990e6 * (1 - exp (-i / 4.0));
-      anon[i] = 60e6 + (i > 10 ? 3.2e6 * (i - 10) : 0) + 8e6 * sin (i / 3.0) * (i > 10);
+      file[i] = 990e6 * (1 - exp (-(double) i / 4.0));
+      anon[i] = 60e6 + (i > 10 ? 3.2e6 * (i - 10.0) + 8e6 * sin (i / 3.0) : 0);
     }
   a = lb_line_chart_add_series (lc, _("Anonymous"));
   f = lb_line_chart_add_series (lc, _("File-backed"));
@@ -182,7 +186,9 @@ make_scatter (void)
   static const char *labels[] = {
     "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q4_0", "Q3_K_M", "Q2_K", "plan 1.05 GB", "plan 0.90 GB",
   };
-  static const double x[] = { 1.65e9, 1.27e9, 1.13e9, 0.99e9, 0.94e9, 0.82e9, 0.68e9, 1.05e9, 0.9e9 };
+  static const double x[] = {
+    1.65e9, 1.27e9, 1.13e9, 0.99e9, 0.94e9, 0.82e9, 0.68e9, 1.05e9, 0.9e9,
+  };
   static const double y[] = { 0.0021, 0.0064, 0.012, 0.031, 0.058, 0.11, 0.42, 0.019, 0.047 };
   static const guint groups[] = { 0, 0, 0, 0, 0, 0, 0, 1, 1 };
   const char *group_names[] = { _("Presets"), _("Planned") };
@@ -253,7 +259,7 @@ take_screenshot (GtkWidget     *window,
                                          &GRAPHENE_RECT_INIT (0, 0, w, h));
   if (!gdk_texture_save_to_png (texture, screenshot_path))
     {
-      g_printerr ("Could not write the screenshot “%s”\n", screenshot_path);
+      g_printerr (_("Could not write the screenshot “%s”\n"), screenshot_path);
       exit_status = 1;
     }
   else
@@ -296,7 +302,6 @@ activate (GtkApplication *app)
   row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   {
     GtkWidget *gauges = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-    GtkWidget *side = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
 
     gtk_box_set_homogeneous (GTK_BOX (gauges), TRUE);
     gtk_box_append (GTK_BOX (gauges), make_gauge (_("Latency per token"), 38.4, 50, TRUE,
@@ -308,26 +313,28 @@ activate (GtkApplication *app)
     gtk_box_append (GTK_BOX (gauges), make_gauge (_("Mean KLD"), NAN, 0.05, TRUE,
                                                   NULL, 3, 0.1));
     gtk_box_append (GTK_BOX (row), card (_("Targets"), NULL, gauges));
-    gtk_box_append (GTK_BOX (side), card (_("Model size"), _("Q4_K_M mix, exact bytes"),
-                                          make_size_bar ()));
-    gtk_box_append (GTK_BOX (side), card (_("Memory during benchmark"), NULL,
-                                          make_line_chart ()));
-    gtk_box_append (GTK_BOX (row), side);
+    gtk_box_append (GTK_BOX (row), card (_("Model size"), _("exact bytes per type"),
+                                         make_size_bar ()));
   }
+  /* the grid and the heatmap get the spare height */
+  gtk_widget_set_vexpand (row, FALSE);
   gtk_box_append (GTK_BOX (outer), row);
 
   row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   gtk_box_set_homogeneous (GTK_BOX (row), TRUE);
   gtk_box_append (GTK_BOX (row), card (_("Precision map"), _("3 × 2 cells selected"),
                                        make_grid ()));
-  gtk_box_append (GTK_BOX (row), card (_("Weight SNR"), _("per tensor, dB"), make_heatmap ()));
+  gtk_box_append (GTK_BOX (row), card (_("Weight SNR"), _("per tensor"), make_heatmap ()));
+  gtk_widget_set_vexpand (row, TRUE);
   gtk_box_append (GTK_BOX (outer), row);
 
   row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   gtk_box_set_homogeneous (GTK_BOX (row), TRUE);
+  gtk_box_append (GTK_BOX (row), card (_("Memory during benchmark"), NULL, make_line_chart ()));
   gtk_box_append (GTK_BOX (row), card (_("Size vs. accuracy"), NULL, make_scatter ()));
   gtk_box_append (GTK_BOX (row), card ("blk.11.ffn_gate.weight",
-                                       _("weights against the Q4_0 grid"), make_histogram ()));
+                                       _("against the Q4_0 grid"), make_histogram ()));
+  gtk_widget_set_vexpand (row, FALSE);
   gtk_box_append (GTK_BOX (outer), row);
 
   gtk_window_set_child (GTK_WINDOW (window), outer);

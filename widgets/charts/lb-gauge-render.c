@@ -137,8 +137,8 @@ lb_gauge_render (cairo_t             *cr,
   LbGaugeVerdict verdict;
   LbChartColor muted;
   double w = width - 2 * LB_CHART_PAD, h = height - 2 * LB_CHART_PAD;
-  double title_h = 0, r, t, size;
-  char *text;
+  double caption_h = 0, title_h = 0, r, t, size, arc_h, top;
+  char *text, *caption;
 
   g_return_if_fail (cr != NULL);
 
@@ -152,17 +152,23 @@ lb_gauge_render (cairo_t             *cr,
   cairo_save (cr);
   lb_chart_paint_background (cr, style, width, height);
 
+  /* a block of arc, caption and title, centred vertically */
+  caption = target_caption (data, verdict);
+  if (caption != NULL)
+    caption_h = lb_chart_line_height (cr, style, 0.92) + 4;
   if (data->title != NULL)
-    title_h = lb_chart_line_height (cr, style, 1.0) + 4;
+    title_h = lb_chart_line_height (cr, style, 1.0) + 2;
 
   /* the arc spans r (1 + sin 45°) vertically plus the track */
-  r = MIN (w / 2.16, (h - title_h) / 1.87);
+  r = MIN (w / 2.16, (h - caption_h - title_h) / 1.87);
   r = MAX (r, 0);
   t = MAX (4, r * 0.16);
+  arc_h = r * 1.7071 + t;
+  top = LB_CHART_PAD + MAX (0, (h - arc_h - caption_h - title_h) / 2);
   g.radius = r;
   g.thickness = t;
   g.cx = width / 2;
-  g.cy = LB_CHART_PAD + t / 2 + r + MAX (0, (h - title_h - (r * 1.7071 + t)) / 2);
+  g.cy = top + t / 2 + r;
   g.start_angle = START_ANGLE;
   g.end_angle = END_ANGLE;
   lb_gauge_data_scale (data, &g.min, &g.max);
@@ -219,23 +225,24 @@ lb_gauge_render (cairo_t             *cr,
       }
       g_free (text);
 
-      text = target_caption (data, verdict);
-      if (text != NULL)
+      if (caption != NULL)
         {
-          const LbChartColor *color = verdict == LB_GAUGE_NO_DATA ? &muted
-                                      : verdict_color (style, verdict);
-          lb_chart_show_text (cr, style, text, 0.92, PANGO_WEIGHT_BOLD,
-                              g.cx, g.cy + r * 0.7071 + t / 2, 0.5, 1.0, color);
-          g_free (text);
+          LbChartColor color = muted;
+
+          /* verdict colours are made for fills: darken them towards the
+           * text colour so that the caption stays readable */
+          if (verdict == LB_GAUGE_PASS || verdict == LB_GAUGE_FAIL)
+            lb_chart_color_mix (verdict_color (style, verdict), &style->foreground, 0.3, &color);
+          lb_chart_show_text (cr, style, caption, 0.92, PANGO_WEIGHT_BOLD,
+                              g.cx, top + arc_h + 2, 0.5, 0.0, &color);
         }
+      if (data->title != NULL)
+        lb_chart_show_text (cr, style, data->title, 1.0, PANGO_WEIGHT_NORMAL,
+                            g.cx, top + arc_h + caption_h + 2, 0.5, 0.0, &style->foreground);
     }
   else
-    lb_chart_draw_no_data (cr, style, LB_CHART_PAD, LB_CHART_PAD, MAX (w, 0),
-                           MAX (h - title_h, 0), NULL);
-
-  if (data->title != NULL)
-    lb_chart_show_text (cr, style, data->title, 1.0, PANGO_WEIGHT_NORMAL,
-                        width / 2, height - LB_CHART_PAD, 0.5, 1.0, &style->foreground);
+    lb_chart_draw_no_data (cr, style, LB_CHART_PAD, LB_CHART_PAD, MAX (w, 0), MAX (h, 0), NULL);
+  g_free (caption);
 
   if (geometry != NULL)
     *geometry = g;

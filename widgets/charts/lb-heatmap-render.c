@@ -101,18 +101,19 @@ legend_width (cairo_t             *cr,
               double               min,
               double               max)
 {
-  char *a = lb_chart_format_value (min, data->format, NAN);
-  char *b = lb_chart_format_value (max, data->format, NAN);
-  char *c = lb_chart_format_value ((min + max) / 2, data->format, NAN);
-  double w = LEGEND_BAR + 6 + MAX (MAX (lb_chart_text_width (cr, style, a, 0.92, PANGO_WEIGHT_NORMAL),
-                                        lb_chart_text_width (cr, style, b, 0.92, PANGO_WEIGHT_NORMAL)),
-                                   lb_chart_text_width (cr, style, c, 0.92, PANGO_WEIGHT_NORMAL));
+  const double values[] = { min, max, (min + max) / 2 };
+  double labels_w = 0, w;
 
+  /* the widest of the three legend values */
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    {
+      char *text = lb_chart_format_value (values[i], data->format, NAN);
+      labels_w = MAX (labels_w, lb_chart_text_width (cr, style, text, 0.92, PANGO_WEIGHT_NORMAL));
+      g_free (text);
+    }
+  w = LEGEND_BAR + 6 + labels_w;
   if (data->legend_label != NULL)
     w = MAX (w, lb_chart_text_width (cr, style, data->legend_label, 0.92, PANGO_WEIGHT_NORMAL));
-  g_free (a);
-  g_free (b);
-  g_free (c);
   return w;
 }
 

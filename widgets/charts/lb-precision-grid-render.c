@@ -192,7 +192,7 @@ lb_precision_grid_render (cairo_t                   *cr,
   lb_chart_matrix_layout (cr, style, x, y, w, h, data->n_rows, data->n_cols,
                           data->row_labels, data->col_labels, MAX_CELL_WIDTH, MAX_CELL_HEIGHT,
                           &m);
-  lh = lb_chart_line_height (cr, style, 0.85);
+  lh = lb_chart_line_height (cr, style, 0.8);
   gap = m.cell_width >= 8 && m.cell_height >= 8 ? 1 : 0;
 
   for (guint r = 0; r < data->n_rows; r++)
@@ -213,9 +213,9 @@ lb_precision_grid_render (cairo_t                   *cr,
                                gap > 0 ? 2 : 0);
         cairo_fill (cr);
 
-        if (!data->hide_cell_text && m.cell_height >= lh)
+        if (!data->hide_cell_text && m.cell_height - gap >= lh)
           {
-            PangoLayout *layout = lb_chart_layout_new (cr, style, 0.85, PANGO_WEIGHT_NORMAL,
+            PangoLayout *layout = lb_chart_layout_new (cr, style, 0.8, PANGO_WEIGHT_NORMAL,
                                                        type);
             double tw;
 

@@ -178,8 +178,9 @@ draw_labels (cairo_t              *cr,
       const LbScatterPoint *p;
       PangoLayout *layout;
       double px, py, tw, th, r;
-      /* right, left, above, below */
-      static const double dx[] = { 1, -1, 0, 0 }, dy[] = { 0, 0, -1, 1 };
+      /* right, left, above, below, then the diagonals */
+      static const double dx[] = { 1, -1, 0, 0, 1, 1, -1, -1 };
+      static const double dy[] = { 0, 0, -1, 1, -1, 1, -1, 1 };
 
       if (i >= data->n_points || (k > 0 && data->has_highlight && i == data->highlight))
         continue;
@@ -255,7 +256,9 @@ lb_scatter_render (cairo_t             *cr,
             data->group_names[i], style->series[i % LB_CHART_N_SERIES_COLORS], LB_CHART_MARK_DOT,
           };
       if (data->show_front)
-        items[n++] = (LbChartLegendItem) { _("Pareto front"), style->foreground, LB_CHART_MARK_LINE };
+        items[n++] = (LbChartLegendItem) {
+          _("Pareto front"), style->foreground, LB_CHART_MARK_LINE,
+        };
       lh = lb_chart_draw_legend (cr, style, x + w - lw, y, lw, 1.0, n, items, TRUE);
       header_h = MAX (header_h, lh);
       g_free (items);

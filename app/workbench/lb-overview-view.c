@@ -1,0 +1,307 @@
+/* lb-overview-view.c */
+#include "config.h"
+
+#include <math.h>
+#include <glib/gi18n.h>
+
+#include "lb-format.h"
+#include "lb-overview-view.h"
+#include "lb-target-tile.h"
+#include "lb-widgets.h"
+
+struct _LbOverviewView
+{
+  AdwBin                parent_instance;
+
+  /* template */
+  GtkStack             *stack;
+  AdwStatusPage        *loading_page;
+  GtkSpinner           *loading_spinner;
+  GtkLabel             *name_label;
+  GtkLabel             *summary_label;
+  GtkLabel             *path_label;
+  LbTargetTile         *size_tile;
+  LbTargetTile         *latency_tile;
+  LbTargetTile         *memory_tile;
+  LbTargetTile         *accuracy_tile;
+  GtkBox               *mix_box;
+  AdwPreferencesGroup  *model_group;
+  AdwPreferencesGroup  *arch_group;
+
+  LbSizeBar            *size_bar;
+  GPtrArray            *rows;      /* the card's rows, rebuilt for each model */
+  GSettings            *settings;
+  LbModel              *model;
+  char                 *loading;
+};
+
+G_DEFINE_FINAL_TYPE (LbOverviewView, lb_overview_view, ADW_TYPE_BIN)
+
+static void
+update_page (LbOverviewView *self)
+{
+  const char *page = self->loading != NULL ? "loading" : self->model != NULL ? "model" : "empty";
+
+  gtk_spinner_set_spinning (self->loading_spinner, self->loading != NULL);
+  gtk_stack_set_visible_child_name (self->stack, page);
+}
+
+static void
+update_budget (LbOverviewView *self)
+{
+  if (self->settings != NULL)
+    lb_size_bar_set_budget (self->size_bar,
+                            g_settings_get_double (self->settings, "target-size-mb") * 1e6);
+}
+
+static const char *
+format_name (LbModelFormat format)
+{
+  switch (format)
+    {
+    case LB_MODEL_FORMAT_GGUF:
+      return _("GGUF file");
+    case LB_MODEL_FORMAT_HF:
+      return _("Hugging Face folder");
+    case LB_MODEL_FORMAT_LLAMA2C:
+      return _("llama2.c checkpoint");
+    default:
+      return _("Unknown format");
+    }
+}
+
+/* A row with its value as a label at the end; takes value */
+static void
+add_row (LbOverviewView      *self,
+         AdwPreferencesGroup *group,
+         const char          *title,
+         char                *value)
+{
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *label = gtk_label_new (value);
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (label), 1.0f);
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);
+  gtk_widget_add_css_class (label, "numeric");
+  gtk_widget_add_css_class (label, "lb-row-value");
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), label);
+  gtk_accessible_update_relation (GTK_ACCESSIBLE (label),
+                                  GTK_ACCESSIBLE_RELATION_LABELLED_BY, row, NULL, -1);
+  adw_preferences_group_add (group, row);
+  g_ptr_array_add (self->rows, row);
+  g_free (value);
+}
+
+static char *
+count_or_unknown (guint64 n)
+{
+  return n > 0 ? lb_format_count (n) : g_strdup (_("Unknown"));
+}
+
+static void
+clear_rows (LbOverviewView *self)
+{
+  for (guint i = 0; i < self->rows->len; i++)
+    {
+      GtkWidget *row = g_ptr_array_index (self->rows, i);
+      GtkWidget *group = gtk_widget_get_ancestor (row, ADW_TYPE_PREFERENCES_GROUP);
+
+      adw_preferences_group_remove (ADW_PREFERENCES_GROUP (group), row);
+    }
+  g_ptr_array_set_size (self->rows, 0);
+}
+
+static int
+compare_types (gconstpointer a, gconstpointer b)
+{
+  return lb_quant_type_compare (lb_type_get_name (*(const LbType *) a),
+                                lb_type_get_name (*(const LbType *) b));
+}
+
+/* Bytes of tensor data per type, widest type first */
+static void
+fill_type_mix (LbOverviewView *self, LbModel *model)
+{
+  guint64 bytes[LB_TYPE_COUNT] = { 0 };
+  g_autoptr (GArray) types = g_array_new (FALSE, FALSE, sizeof (LbType));
+  g_autofree const char **names = NULL;
+  g_autofree double *sizes = NULL;
+  guint n = lb_model_get_n_tensors (model);
+
+  for (guint i = 0; i < n; i++)
+    {
+      const LbTensor *t = lb_model_get_tensor (model, i);
+
+      if ((guint) t->type < LB_TYPE_COUNT)
+        bytes[t->type] += t->n_bytes;
+    }
+  for (LbType t = 0; t < LB_TYPE_COUNT; t++)
+    if (bytes[t] > 0)
+      g_array_append_val (types, t);
+  g_array_sort (types, compare_types);
+
+  names = g_new0 (const char *, types->len + 1);
+  sizes = g_new0 (double, types->len + 1);
+  for (guint i = 0; i < types->len; i++)
+    {
+      LbType t = g_array_index (types, LbType, i);
+
+      names[i] = lb_type_get_name (t);
+      sizes[i] = bytes[t];
+    }
+  lb_size_bar_set_segments (self->size_bar, types->len, names, sizes);
+}
+
+static void
+fill_card (LbOverviewView *self, LbModel *model)
+{
+  const LbHParams *hp = lb_model_get_hparams (model);
+  guint64 n_params = lb_model_get_n_params (model);
+  guint64 file_size = lb_model_get_file_size (model);
+  LbModelFormat format = lb_model_get_format (model);
+  g_autofree char *short_count = lb_format_count_short (n_params);
+  g_autofree char *summary = NULL;
+  g_autofree char *size_text = g_format_size (file_size);
+
+  gtk_label_set_label (self->name_label, lb_model_get_name (model));
+  /* Translators: architecture · parameter count · file format, e.g.
+   * "qwen2 · 7.09 M parameters · Hugging Face folder" */
+  summary = g_strdup_printf (_("%s · %s parameters · %s"), lb_model_get_architecture (model),
+                             short_count, format_name (format));
+  gtk_label_set_label (self->summary_label, summary);
+  gtk_label_set_label (self->path_label, lb_model_get_path (model));
+
+  clear_rows (self);
+  add_row (self, self->model_group, _("Format"), g_strdup (format_name (format)));
+  add_row (self, self->model_group, _("Parameters"), lb_format_count (n_params));
+  add_row (self, self->model_group, _("Tensors"), lb_format_count (lb_model_get_n_tensors (model)));
+  add_row (self, self->model_group, _("Tensor Data"), g_format_size (lb_model_get_tensor_bytes (model)));
+  add_row (self, self->model_group,
+           format == LB_MODEL_FORMAT_HF ? _("Folder Size") : _("File Size"),
+           g_strdup (size_text));
+  add_row (self, self->model_group, _("Vocabulary"), count_or_unknown (hp->n_vocab));
+  add_row (self, self->model_group, _("Context Length"), count_or_unknown (hp->n_ctx_train));
+
+  add_row (self, self->arch_group, _("Architecture"), g_strdup (lb_model_get_architecture (model)));
+  add_row (self, self->arch_group, _("Layers"), lb_format_count (hp->n_layer));
+  add_row (self, self->arch_group, _("Embedding Width"), lb_format_count (hp->n_embd));
+  add_row (self, self->arch_group, _("Feed-Forward Width"), lb_format_count (hp->n_ff));
+  add_row (self, self->arch_group, _("Attention Heads"),
+           /* Translators: attention heads: query heads, key/value heads */
+           g_strdup_printf (_("%u query, %u key/value"), hp->n_head, hp->n_head_kv));
+  add_row (self, self->arch_group, _("Head Size"), lb_format_count (hp->head_dim));
+  add_row (self, self->arch_group, _("Output Layer"),
+           g_strdup (hp->tied_output ? _("Shared with the embedding") : _("Separate")));
+
+  fill_type_mix (self, model);
+
+  lb_target_tile_set_value (self->size_tile, file_size / 1e6, size_text,
+                            format == LB_MODEL_FORMAT_HF ? _("The model folder on disk")
+                                                         : _("The model file on disk"));
+  /* latency, memory and accuracy need runs that do not exist yet */
+  lb_target_tile_set_value (self->latency_tile, NAN, NULL, NULL);
+  lb_target_tile_set_value (self->memory_tile, NAN, NULL, NULL);
+  lb_target_tile_set_value (self->accuracy_tile, NAN, NULL, NULL);
+}
+
+void
+lb_overview_view_set_model (LbOverviewView *self, LbModel *model)
+{
+  g_return_if_fail (LB_IS_OVERVIEW_VIEW (self));
+  g_return_if_fail (model == NULL || LB_IS_MODEL (model));
+
+  if (!g_set_object (&self->model, model))
+    return;
+  if (model != NULL)
+    fill_card (self, model);
+  update_page (self);
+}
+
+void
+lb_overview_view_set_loading (LbOverviewView *self, const char *name)
+{
+  g_return_if_fail (LB_IS_OVERVIEW_VIEW (self));
+
+  g_free (self->loading);
+  self->loading = g_strdup (name);
+  adw_status_page_set_description (self->loading_page, name);
+  update_page (self);
+}
+
+void
+lb_overview_view_set_settings (LbOverviewView *self, GSettings *settings)
+{
+  g_return_if_fail (LB_IS_OVERVIEW_VIEW (self));
+  g_return_if_fail (G_IS_SETTINGS (settings));
+  g_return_if_fail (self->settings == NULL);
+
+  self->settings = g_object_ref (settings);
+  lb_target_tile_bind (self->size_tile, settings, "target-size-mb");
+  lb_target_tile_bind (self->latency_tile, settings, "target-latency-ms");
+  lb_target_tile_bind (self->memory_tile, settings, "target-memory-mb");
+  lb_target_tile_bind (self->accuracy_tile, settings, "target-accuracy-loss");
+  g_signal_connect_object (settings, "changed::target-size-mb", G_CALLBACK (update_budget),
+                           self, G_CONNECT_SWAPPED);
+  update_budget (self);
+}
+
+static void
+lb_overview_view_dispose (GObject *object)
+{
+  LbOverviewView *self = LB_OVERVIEW_VIEW (object);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), LB_TYPE_OVERVIEW_VIEW);
+  g_clear_object (&self->model);
+  g_clear_object (&self->settings);
+  g_clear_pointer (&self->rows, g_ptr_array_unref);
+  g_clear_pointer (&self->loading, g_free);
+
+  G_OBJECT_CLASS (lb_overview_view_parent_class)->dispose (object);
+}
+
+static void
+lb_overview_view_class_init (LbOverviewViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = lb_overview_view_dispose;
+
+  g_type_ensure (LB_TYPE_TARGET_TILE);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/lowbit/Workbench/ui/lb-overview-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, LbOverviewView, stack);
+  gtk_widget_class_bind_template_child (widget_class, LbOverviewView, loading_page);
+  gtk_widget_class_bind_template_child (widget_class, LbOverviewView, loading_spinner);
+  gtk_widget_class_bind_template_child (widget_class, LbOverviewView, name_label);
+  gtk_widget_class_bind_template_child (widget_class, LbOverviewView, summary_label);
+  gtk_widget_class_bind_template_child (widget_class, LbOverviewView, path_label);
+  gtk_widget_class_bind_template_child (widget_class, LbOverviewView, size_tile);
+  gtk_widget_class_bind_template_child (widget_class, LbOverviewView, latency_tile);
+  gtk_widget_class_bind_template_child (widget_class, LbOverviewView, memory_tile);
+  gtk_widget_class_bind_template_child (widget_class, LbOverviewView, accuracy_tile);
+  gtk_widget_class_bind_template_child (widget_class, LbOverviewView, mix_box);
+  gtk_widget_class_bind_template_child (widget_class, LbOverviewView, model_group);
+  gtk_widget_class_bind_template_child (widget_class, LbOverviewView, arch_group);
+}
+
+static void
+lb_overview_view_init (LbOverviewView *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->rows = g_ptr_array_new ();
+  self->size_bar = LB_SIZE_BAR (lb_size_bar_new ());
+  lb_size_bar_set_show_legend (self->size_bar, TRUE);
+  gtk_widget_set_hexpand (GTK_WIDGET (self->size_bar), TRUE);
+  gtk_box_append (self->mix_box, GTK_WIDGET (self->size_bar));
+  update_page (self);
+}
+
+GtkWidget *
+lb_overview_view_new (void)
+{
+  return g_object_new (LB_TYPE_OVERVIEW_VIEW, NULL);
+}
