@@ -18,6 +18,43 @@ format_name (LbModelFormat f)
     }
 }
 
+static const char *
+ffn_act_name (LbFfnAct act)
+{
+  switch (act)
+    {
+    case LB_FFN_SILU: return "silu";
+    case LB_FFN_GELU_TANH: return "gelu_tanh";
+    default: return "unknown";
+    }
+}
+
+/* "0 2 4" for the sliding layers; n set to their count */
+static char *
+sliding_layers (LbModel *model, guint *n)
+{
+  const LbHParams *hp = lb_model_get_hparams (model);
+  GString *s = g_string_new (NULL);
+
+  *n = 0;
+  for (guint il = 0; il < hp->n_layer; il++)
+    if (lb_model_get_layer (model, il)->sliding)
+      {
+        g_string_append_printf (s, "%s%u", *n ? " " : "", il);
+        (*n)++;
+      }
+  return g_string_free (s, FALSE);
+}
+
+/* the architecture has these tensors (in every block: the first tells) */
+static void
+layer_features (LbModel *model, gboolean *qk_norm, gboolean *post_norms)
+{
+  const LbLayerWeights *l = lb_model_get_layer (model, 0);
+  *qk_norm = l->attn_q_norm != NULL;
+  *post_norms = l->attn_post_norm != NULL || l->ffn_post_norm != NULL;
+}
+
 typedef struct {
   guint   n_tensors;
   guint64 bytes;
@@ -138,6 +175,30 @@ print_json (LbModel *model, gboolean with_tensors)
   STR ("rope_type", hp->rope_type == LB_ROPE_NEOX ? "neox" : "normal");
   DBL ("norm_eps", hp->norm_eps);
   BOOL ("tied_output", hp->tied_output);
+  /* architecture-specific */
+  {
+    gboolean qk_norm, post_norms;
+
+    layer_features (model, &qk_norm, &post_norms);
+    STR ("ffn_act", ffn_act_name (hp->ffn_act));
+    DBL ("embd_scale", hp->embd_scale);
+    DBL ("attn_scale", hp->attn_scale);
+    DBL ("attn_softcap", hp->attn_softcap);
+    DBL ("final_softcap", hp->final_softcap);
+    BOOL ("qk_norm", qk_norm);
+    BOOL ("post_norms", post_norms);
+    DBL ("rope_freq_scale", hp->rope_freq_scale);
+    BOOL ("rope_freqs", hp->has_rope_freqs);
+    INT ("sliding_window", hp->sliding_window);
+    json_builder_set_member_name (b, "sliding_layers");
+    json_builder_begin_array (b);
+    for (guint il = 0; il < hp->n_layer; il++)
+      if (lb_model_get_layer (model, il)->sliding)
+        json_builder_add_int_value (b, il);
+    json_builder_end_array (b);
+    DBL ("rope_freq_base_swa", hp->rope_freq_base_swa);
+    DBL ("rope_freq_scale_swa", hp->rope_freq_scale_swa);
+  }
   json_builder_end_object (b);
   json_builder_set_member_name (b, "tokenizer");
   json_builder_begin_object (b);
@@ -202,6 +263,44 @@ print_json (LbModel *model, gboolean with_tensors)
   printf ("%s\n", text);
 }
 
+/* rope, attention, norms and feed-forward as the architecture has them */
+static void
+print_arch_text (LbModel *model)
+{
+  const LbHParams *hp = lb_model_get_hparams (model);
+  gboolean qk_norm, post_norms;
+  guint n_sliding;
+  g_autofree char *sliding = sliding_layers (model, &n_sliding);
+
+  layer_features (model, &qk_norm, &post_norms);
+  printf ("rope          base %g, %u dims, %s", hp->rope_freq_base, hp->n_rot,
+          hp->rope_type == LB_ROPE_NEOX ? "neox (halves)" : "normal (pairs)");
+  if (hp->rope_freq_scale != 1.0f)
+    printf (", linear scaling x%g", 1.0 / hp->rope_freq_scale);
+  if (hp->has_rope_freqs)
+    printf (", llama3 frequency factors (rope_freqs.weight)");
+  printf ("\n");
+  printf ("scores        q.k scaled by %g", hp->attn_scale);
+  if (hp->attn_softcap > 0.0f)
+    printf (", soft-capped at %g", hp->attn_softcap);
+  printf ("%s\n", qk_norm ? "; q and k RMS-normed per head" : "");
+  if (hp->sliding_window > 0 && n_sliding > 0)
+    {
+      printf ("sliding       window %u on %u of %u layers (%s)", hp->sliding_window, n_sliding,
+              hp->n_layer, sliding);
+      if (hp->rope_freq_base_swa != hp->rope_freq_base || hp->rope_freq_scale_swa != hp->rope_freq_scale)
+        printf (", rope base %g, scale %g there", hp->rope_freq_base_swa, hp->rope_freq_scale_swa);
+      printf ("\n");
+    }
+  printf ("norm          RMS, epsilon %g%s\n", hp->norm_eps,
+          post_norms ? ", also after attention and feed-forward" : "");
+  printf ("feed-forward  gated %s\n", hp->ffn_act == LB_FFN_GELU_TANH ? "GELU (tanh)" : "SiLU");
+  if (hp->embd_scale != 1.0f)
+    printf ("embedding     scaled by %g\n", hp->embd_scale);
+  if (hp->final_softcap > 0.0f)
+    printf ("logits        soft-capped at %g\n", hp->final_softcap);
+}
+
 static void
 print_text (LbModel *model, gboolean with_tensors, gboolean with_meta)
 {
@@ -218,9 +317,7 @@ print_text (LbModel *model, gboolean with_tensors, gboolean with_meta)
   printf ("parameters    %.2f M (%" G_GUINT64_FORMAT ")\n", n_params / 1e6, n_params);
   printf ("layers        %u, embedding %u, feed-forward %u\n", hp->n_layer, hp->n_embd, hp->n_ff);
   printf ("attention     %u heads, %u KV heads, head size %u\n", hp->n_head, hp->n_head_kv, hp->head_dim);
-  printf ("rope          base %g, %u dims, %s\n", hp->rope_freq_base, hp->n_rot,
-          hp->rope_type == LB_ROPE_NEOX ? "neox (halves)" : "normal (pairs)");
-  printf ("norm          RMS, epsilon %g\n", hp->norm_eps);
+  print_arch_text (model);
   printf ("context       %u (training)\n", hp->n_ctx_train);
   printf ("vocabulary    %u, output %s\n", hp->n_vocab, hp->tied_output ? "tied to the embedding" : "separate");
   printf ("tokenizer     %s, %u tokens, BOS %d, EOS %d%s\n", lb_tokenizer_get_model_name (tok),

@@ -22,6 +22,7 @@ static const LbCommand commands[] = {
   { "rollback", "MODEL.gguf",                    "Put back the model the last apply replaced", lb_cmd_rollback },
   { "verify",   "MODEL --pubkey PUB --manifest M", "Check a model against a signed manifest", lb_cmd_verify },
   { "eval",     "CANDIDATE --reference REF --text FILE", "Compare a model with a reference: perplexity, KL divergence, top-1", lb_cmd_eval },
+  { "errors",   "MODEL --type T [--layers --text FILE]", "Per-tensor weight error and per-layer output error of a quantization", lb_cmd_errors },
 };
 
 static void

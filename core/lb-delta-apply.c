@@ -356,6 +356,22 @@ staging_open (Staging *s, const char *out_path, int mode, guint64 total, GError 
       g_clear_pointer (&s->path, g_free);
       return FALSE;
     }
+  /* the lock must be on the file still at that path: a run that finished
+   * meanwhile may have renamed the file we opened over its model */
+  {
+    struct stat by_fd, by_path;
+
+    if (fstat (s->fd, &by_fd) != 0 || stat (s->path, &by_path) != 0
+        || by_fd.st_dev != by_path.st_dev || by_fd.st_ino != by_path.st_ino)
+      {
+        g_set_error (error, LB_ERROR, LB_ERROR_IO,
+                     "another lowbit apply just finished writing %s; run this one again", out_path);
+        close (s->fd);
+        s->fd = -1;
+        g_clear_pointer (&s->path, g_free);
+        return FALSE;
+      }
+  }
   /* a leftover of a crashed run is simply reused */
   if (ftruncate (s->fd, 0) != 0 || fchmod (s->fd, mode & 0777) != 0)
     {
@@ -649,7 +665,84 @@ lb_delta_apply (const char *model_path, const char *package_path, const LbPublic
 out:
   staging_discard (&st);
   g_mapped_file_unref (mf);
+  if (!ok)
+    lb_delta_apply_result_clear (result);
   return ok;
+}
+
+/* ---- apply on a worker thread ------------------------------------------------ */
+
+typedef struct {
+  char              *model_path, *package_path, *out_path;
+  LbPublicKey        key;
+  gboolean           allow_downgrade;
+  LbProgressFunc     progress;
+  gpointer           progress_data;
+  LbDeltaApplyResult result;
+} ApplyJob;
+
+static void
+apply_job_free (gpointer p)
+{
+  ApplyJob *j = p;
+
+  g_free (j->model_path);
+  g_free (j->package_path);
+  g_free (j->out_path);
+  lb_delta_apply_result_clear (&j->result);
+  g_free (j);
+}
+
+static void
+apply_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  ApplyJob *j = task_data;
+  GError *error = NULL;
+
+  if (lb_delta_apply (j->model_path, j->package_path, &j->key, j->out_path, j->allow_downgrade, &j->result,
+                      j->progress, j->progress_data, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+lb_delta_apply_async (const char *model_path, const char *package_path, const LbPublicKey *key,
+                      const char *out_path, gboolean allow_downgrade,
+                      LbProgressFunc progress, gpointer progress_data,
+                      GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  ApplyJob *j = g_new0 (ApplyJob, 1);
+
+  g_task_set_source_tag (task, lb_delta_apply_async);
+  j->model_path = g_strdup (model_path);
+  j->package_path = g_strdup (package_path);
+  j->out_path = g_strdup (out_path);
+  j->key = *key;
+  j->allow_downgrade = allow_downgrade;
+  j->progress = progress;
+  j->progress_data = progress_data;
+  g_task_set_task_data (task, j, apply_job_free);
+  g_task_run_in_thread (task, apply_thread);
+}
+
+gboolean
+lb_delta_apply_finish (GAsyncResult *result, LbDeltaApplyResult *apply_result, GError **error)
+{
+  GTask *task = G_TASK (result);
+  ApplyJob *j;
+
+  g_return_val_if_fail (g_task_get_source_tag (task) == lb_delta_apply_async, FALSE);
+  if (!g_task_propagate_boolean (task, error))
+    return FALSE;
+  j = g_task_get_task_data (task);
+  if (apply_result)
+    {
+      *apply_result = j->result;
+      j->result.output_path = NULL;   /* moved */
+    }
+  return TRUE;
 }
 
 /* ---- rollback and verify ---------------------------------------------------- */

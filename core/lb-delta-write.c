@@ -672,3 +672,74 @@ lb_delta_write_manifest (const char *model_path, const char *out_path, LbSigning
   m->notes = g_strdup_printf ("model: %s (%" G_GUINT64_FORMAT " bytes)\n", name, m->target_size);
   return write_container (out_path, m, key, NULL, NULL, &size, error);
 }
+
+/* ---- on a worker thread -------------------------------------------------------------- */
+
+typedef struct {
+  char          *old_path, *new_path, *out_path;
+  LbSigningKey  *key;
+  guint64        version;
+  int            level;
+  LbProgressFunc progress;
+  gpointer       progress_data;
+  LbDeltaStats   stats;
+} CreateJob;
+
+static void
+create_job_free (gpointer p)
+{
+  CreateJob *j = p;
+
+  g_free (j->old_path);
+  g_free (j->new_path);
+  g_free (j->out_path);
+  g_free (j);
+}
+
+static void
+create_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  CreateJob *j = task_data;
+  GError *error = NULL;
+
+  if (lb_delta_create (j->old_path, j->new_path, j->out_path, j->key, j->version, j->level, &j->stats,
+                       j->progress, j->progress_data, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+lb_delta_create_async (const char *old_path, const char *new_path, const char *out_path,
+                       LbSigningKey *key, guint64 version, int level,
+                       LbProgressFunc progress, gpointer progress_data,
+                       GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  CreateJob *j = g_new0 (CreateJob, 1);
+
+  g_task_set_source_tag (task, lb_delta_create_async);
+  j->old_path = g_strdup (old_path);
+  j->new_path = g_strdup (new_path);
+  j->out_path = g_strdup (out_path);
+  j->key = key;
+  j->version = version;
+  j->level = level;
+  j->progress = progress;
+  j->progress_data = progress_data;
+  g_task_set_task_data (task, j, create_job_free);
+  g_task_run_in_thread (task, create_thread);
+}
+
+gboolean
+lb_delta_create_finish (GAsyncResult *result, LbDeltaStats *stats, GError **error)
+{
+  GTask *task = G_TASK (result);
+
+  g_return_val_if_fail (g_task_get_source_tag (task) == lb_delta_create_async, FALSE);
+  if (!g_task_propagate_boolean (task, error))
+    return FALSE;
+  if (stats)
+    *stats = ((CreateJob *) g_task_get_task_data (task))->stats;
+  return TRUE;
+}

@@ -40,6 +40,14 @@ gboolean lb_delta_create          (const char *old_path, const char *new_path, c
                                    LbSigningKey *key, guint64 version, int level,
                                    LbDeltaStats *stats, LbProgressFunc progress, gpointer progress_data,
                                    GCancellable *cancellable, GError **error);
+/* The same on a worker thread (progress is called there). key is borrowed:
+ * keep it alive until the callback has run. */
+void     lb_delta_create_async    (const char *old_path, const char *new_path, const char *out_path,
+                                   LbSigningKey *key, guint64 version, int level,
+                                   LbProgressFunc progress, gpointer progress_data,
+                                   GCancellable *cancellable, GAsyncReadyCallback callback,
+                                   gpointer user_data);
+gboolean lb_delta_create_finish   (GAsyncResult *result, LbDeltaStats *stats, GError **error);
 /* A standalone signed manifest (SHA-256, size and version of one file). */
 gboolean lb_delta_write_manifest  (const char *model_path, const char *out_path, LbSigningKey *key,
                                    guint64 version, GCancellable *cancellable, GError **error);
@@ -56,12 +64,21 @@ void     lb_delta_apply_result_clear (LbDeltaApplyResult *result);
 /* out_path NULL (or equal to model_path): replace model_path atomically,
  * keeping the previous file as "<model_path>.prev". Otherwise write
  * out_path and leave model_path alone. On any failure the model file is
- * left byte-identical. */
+ * left byte-identical and result holds nothing to clear. */
 gboolean lb_delta_apply           (const char *model_path, const char *package_path,
                                    const LbPublicKey *key, const char *out_path,
                                    gboolean allow_downgrade, LbDeltaApplyResult *result,
                                    LbProgressFunc progress, gpointer progress_data,
                                    GCancellable *cancellable, GError **error);
+void     lb_delta_apply_async     (const char *model_path, const char *package_path,
+                                   const LbPublicKey *key, const char *out_path,
+                                   gboolean allow_downgrade,
+                                   LbProgressFunc progress, gpointer progress_data,
+                                   GCancellable *cancellable, GAsyncReadyCallback callback,
+                                   gpointer user_data);
+/* result may be NULL; otherwise clear it with lb_delta_apply_result_clear */
+gboolean lb_delta_apply_finish    (GAsyncResult *result, LbDeltaApplyResult *apply_result,
+                                   GError **error);
 /* Puts "<model_path>.prev" back in place (atomically) and restores the
  * version recorded for it. */
 gboolean lb_delta_rollback        (const char *model_path, guint64 *version_out,

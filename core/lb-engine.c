@@ -321,11 +321,11 @@ layout (LbEngine *e, LbMemPool *pool, GError **error)
   }
   e->memory.constants = lb_mem_pool_get_used (pool);
 
-  mark = lb_mem_pool_get_used (pool);
   if (!lb_kv_cache_init (&e->kv, e->params.kv_type, hp->n_layer, e->params.n_ctx,
                          hp->n_head_kv, hp->head_dim, pool, error))
     return FALSE;
-  e->memory.kv_cache = lb_mem_pool_get_used (pool) - mark;
+  /* exactly the keys and values; alignment padding counts in the total only */
+  e->memory.kv_cache = 2ull * hp->n_layer * e->params.n_ctx * e->kv.row_bytes;
 
   mark = lb_mem_pool_get_used (pool);
   if (!alloc_floats (pool, "residual stream", (guint64) nb * hp->n_embd, &e->x, error)

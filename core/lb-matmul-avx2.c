@@ -163,6 +163,7 @@ f32_tile (gint64 n, const float *w, gsize ldw, guint nr, const float *x, gsize l
     {
     TILE (1, 1); TILE (2, 1); TILE (3, 1); TILE (4, 1);
     TILE (1, 2); TILE (2, 2); TILE (3, 2); TILE (4, 2);
+    TILE (1, 3); TILE (2, 3); TILE (3, 3); TILE (4, 3);
     default: break;
     }
 #undef TILE
@@ -388,4 +389,10 @@ const LbMatmulKernels lb_matmul_avx2_kernels = {
   .wsum_f16 = wsum_f16,
   .wsum_q8_0 = wsum_q8_0,
   .dot_q8_0 = dot_q8_0,
+  .quant_tile = {
+    [LB_TYPE_Q8_0] = lb_mm_q8_0_tile_avx2,
+    [LB_TYPE_Q4_0] = lb_mm_q4_0_tile_avx2,
+    [LB_TYPE_Q4_K] = lb_mm_q4_k_tile_avx2,
+    [LB_TYPE_Q6_K] = lb_mm_q6_k_tile_avx2,
+  },
 };

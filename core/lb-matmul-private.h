@@ -14,16 +14,31 @@
 
 #include <glib.h>
 
+#include "lb-type.h"
+
 G_BEGIN_DECLS
 
 /* the float tile kernel handles up to this many weight rows × tokens */
 #define LB_MM_TILE_ROWS 4
-#define LB_MM_TILE_TOKENS 2
+#define LB_MM_TILE_TOKENS 3
 /* the one-token row kernels handle up to this many rows */
 #define LB_MM_GEMV_ROWS 8
 
+/* the quantized tile kernels handle up to this many weight rows × tokens */
+#define LB_MM_QTILE_ROWS 4
+#define LB_MM_QTILE_TOKENS 4
+
+/* Block-format weights against activation rows in the weight type's
+ * vec_dot_type: out[t * ldo + r] = dot (weight row r, activation row t)
+ * over n elements, for r < nr and t < nt, with (nr, nt) one of (1..4, 1)
+ * or (1..2, 1..4). Rows are ldw / ldx bytes apart. The integer block sums
+ * are exact; the float accumulation is the same for every output whatever
+ * the tile shape, but differs from the type's vec_dot in order. */
+typedef void (*LbQuantTileFunc) (gint64 n, const void *w, gsize ldw, guint nr,
+                                 const void *x, gsize ldx, guint nt, float *out, gsize ldo);
+
 typedef struct {
-  /* out[t * ldo + r] = dot (w + r * ldw, x + t * ldx, n) for r < nr (<= 4), t < nt (<= 2) */
+  /* out[t * ldo + r] = dot (w + r * ldw, x + t * ldx, n) for r < nr (<= 4), t < nt (<= 3) */
   void  (*f32_tile)    (gint64 n, const float *w, gsize ldw, guint nr,
                         const float *x, gsize ldx, guint nt, float *out, gsize ldo);
   /* out[r] = dot (row r of w, x, n) for r < nr (<= 8), rows of F32 / F16 / BF16
@@ -50,6 +65,8 @@ typedef struct {
                         float *out);
   /* dot of Q8_0 blocks (n a multiple of 32) with f32 */
   float (*dot_q8_0)    (gint64 n, const void *k, const float *q);
+  /* tile kernels per weight type; NULL: the type's vec_dot is used */
+  LbQuantTileFunc quant_tile[LB_TYPE_COUNT];
 } LbMatmulKernels;
 
 /* The scalar set (always there) and the AVX2 set (NULL when the build or
@@ -63,6 +80,15 @@ const LbMatmulKernels *lb_matmul_kernels        (void);
 #define LB_MATMUL_HAVE_AVX2_BUILD 1
 /* defined in lb-matmul-avx2.c */
 extern const LbMatmulKernels lb_matmul_avx2_kernels;
+/* lb-matmul-quant-avx2.c */
+void lb_mm_q8_0_tile_avx2 (gint64 n, const void *w, gsize ldw, guint nr,
+                           const void *x, gsize ldx, guint nt, float *out, gsize ldo);
+void lb_mm_q4_0_tile_avx2 (gint64 n, const void *w, gsize ldw, guint nr,
+                           const void *x, gsize ldx, guint nt, float *out, gsize ldo);
+void lb_mm_q4_k_tile_avx2 (gint64 n, const void *w, gsize ldw, guint nr,
+                           const void *x, gsize ldx, guint nt, float *out, gsize ldo);
+void lb_mm_q6_k_tile_avx2 (gint64 n, const void *w, gsize ldw, guint nr,
+                           const void *x, gsize ldx, guint nt, float *out, gsize ldo);
 #endif
 
 G_END_DECLS

@@ -4,7 +4,7 @@
  * rows quantized once per batch. Float weights (F32, F16, BF16) keep the
  * activations in f32: a single token streams the weight rows straight from
  * the mapped file through the row kernels; a batch widens four weight rows
- * at a time into per-thread scratch and runs the 4 × 2 tile kernel over
+ * at a time into per-thread scratch and runs the 4 × 3 tile kernel over
  * every token, so each weight is converted once per batch, not per token. */
 #include "lb-matmul.h"
 #include "lb-matmul-private.h"
@@ -453,6 +453,7 @@ quant_rows (const Run *run, const LbMatmulJob *job, guint r0, guint r1)
   const LbTensor *w = job->w;
   const LbTypeTraits *tr = lb_type_get_traits (w->type);
   gsize row_bytes = lb_tensor_row_bytes (w);
+  LbQuantTileFunc tile = run->k->quant_tile[w->type];
   const guint8 *xq = NULL;
   gsize x_bytes = 0;
 
@@ -463,6 +464,31 @@ quant_rows (const Run *run, const LbMatmulJob *job, guint r0, guint r1)
         xq = run->in->copies[c].data + (gsize) run->row0 * x_bytes;
       }
   g_assert (xq != NULL);
+
+  if (tile != NULL)
+    {
+      /* one token: 4 rows per call; a batch: 2 rows × 4 tokens */
+      guint rows = run->n_rows == 1 ? LB_MM_QTILE_ROWS : 2;
+      float out[LB_MM_QTILE_ROWS * LB_MM_QTILE_TOKENS];
+
+      for (guint r = r0; r < r1; r += rows)
+        {
+          guint nr = MIN (rows, r1 - r);
+          const guint8 *wr = w->data + (gsize) r * row_bytes;
+
+          for (guint t = 0; t < run->n_rows; t += LB_MM_QTILE_TOKENS)
+            {
+              guint nt = MIN (LB_MM_QTILE_TOKENS, run->n_rows - t);
+
+              tile (w->ne[0], wr, row_bytes, nr, xq + (gsize) t * x_bytes, x_bytes, nt,
+                    out, LB_MM_QTILE_ROWS);
+              for (guint tt = 0; tt < nt; tt++)
+                for (guint i = 0; i < nr; i++)
+                  put (job, t + tt, r + i, out[tt * LB_MM_QTILE_ROWS + i]);
+            }
+        }
+      return;
+    }
 
   for (guint r = r0; r < r1; r++)
     {

@@ -172,6 +172,15 @@ run_slice (gpointer data)
   return NULL;
 }
 
+static void
+report_bad (const LbTensor *t, gint64 row, gint64 col, float value, GError **error)
+{
+  g_set_error (error, LB_ERROR, LB_ERROR_NUMERIC,
+               "tensor %s: the value at row %" G_GINT64_FORMAT ", column %" G_GINT64_FORMAT
+               " is %s; the model is damaged (fix or re-export it before quantizing)",
+               t->name, row, col, isnan (value) ? "NaN" : "infinite");
+}
+
 /* Quantizes rows [0, n_rows) of the chunk over the slices (slice 0 runs
  * here); FALSE with an error at the first non-finite weight. */
 static gboolean
@@ -199,11 +208,7 @@ run_chunk (const Job *job, gint64 n_rows, Slice *slices, guint n_threads, GError
   for (guint i = 0; i < n; i++)
     if (slices[i].bad)
       {
-        g_set_error (error, LB_ERROR, LB_ERROR_NUMERIC,
-                     "tensor %s: weight at row %" G_GINT64_FORMAT ", column %" G_GINT64_FORMAT
-                     " is %s; the model is damaged (fix or re-export it before quantizing)",
-                     job->t->name, slices[i].bad_row, slices[i].bad_col,
-                     isnan (slices[i].bad_value) ? "NaN" : "infinite");
+        report_bad (job->t, slices[i].bad_row, slices[i].bad_col, slices[i].bad_value, error);
         return FALSE;
       }
   return TRUE;
@@ -289,16 +294,35 @@ write_entry (LbGgufWriter *writer, const LbPlanEntry *e, LbImatrix *imatrix, gui
       return FALSE;
     }
 
-  /* same type: the bytes as they are, in chunks */
+  /* same type: the bytes as they are, in chunks (float data checked) */
   if (e->type == t->type)
     {
+      gboolean check = !job.src->quantized && job.src->to_float != NULL
+                       && (t->type == LB_TYPE_F32 || t->type == LB_TYPE_F16
+                           || t->type == LB_TYPE_BF16);
+
+      slices[0].scratch = g_renew (float, slices[0].scratch, ne0);
       for (gint64 r = 0; r < n_rows; r += rows_per_chunk)
         {
           gint64 n = MIN (rows_per_chunk, n_rows - r);
 
-          if (g_cancellable_set_error_if_cancelled (cancellable, error)
-              || !lb_gguf_writer_write_tensor_data (writer, t->data + (gsize) r * job.in_row,
-                                                    (gsize) n * job.in_row, error))
+          if (g_cancellable_set_error_if_cancelled (cancellable, error))
+            return FALSE;
+          for (gint64 k = 0; check && k < n; k++)
+            {
+              gint64 c;
+
+              job.src->to_float (t->data + (gsize) (r + k) * job.in_row, slices[0].scratch, ne0);
+              for (c = 0; c < ne0 && isfinite (slices[0].scratch[c]); c++)
+                ;
+              if (c < ne0)
+                {
+                  report_bad (t, r + k, c, slices[0].scratch[c], error);
+                  return FALSE;
+                }
+            }
+          if (!lb_gguf_writer_write_tensor_data (writer, t->data + (gsize) r * job.in_row,
+                                                 (gsize) n * job.in_row, error))
             return FALSE;
           prog->done += (guint64) (n * ne0);
         }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "lb-model.h"
+#include "lb-ref-engine.h"
 
 G_BEGIN_DECLS
 
@@ -27,6 +28,14 @@ void     lb_ref_rope_angles   (float *cos_t, float *sin_t, const double *inv_fre
  * NEOX pairs (i, i + n_rot/2), pair i by the angle of cos_t[i], sin_t[i]. */
 void     lb_ref_rope_rotate   (float *head, guint n_rot, const float *cos_t, const float *sin_t,
                                LbRopeType type);
+
+/* Rounds every rope frequency to bfloat16, as transformers computes when a
+ * model is loaded in bfloat16 and then run in float32: its inv_freq buffer
+ * is cast along with the weights, so its logits drift from the exact ones
+ * with the position (by some 1e-2 after 40 tokens of a random-weight
+ * model). Only to compare with such reference logits; set before the
+ * first eval. */
+void     lb_ref_engine_set_bf16_rope_freqs (LbRefEngine *engine, gboolean bf16);
 
 /* y = W x for a 2-D tensor W (ne[0] = n_in, ne[1] = n_out) of any type with
  * a to_float kernel, converted one row at a time into row (n_in floats).

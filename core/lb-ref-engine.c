@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "lb-error.h"
+#include "lb-half.h"
 
 #define MAX_DEFAULT_CTX 4096
 /* refuse caches beyond this many positions (and their allocation sizes) */
@@ -41,6 +42,7 @@ struct _LbRefEngine {
   float           *hb, *hb2;  /* n_ff */
   float           *row;       /* one converted weight row (widest ne[0]) */
   double          *inv_freq;  /* [n_layer][n_rot / 2]: scale * base^(-2i/n_rot) / rope_freqs[i] */
+  gboolean         bf16_rope; /* inv_freq rounded to bfloat16 (emulation, see the private header) */
   float           *cos_t, *sin_t;
 
   LbLayerTapFunc   tap;
@@ -396,7 +398,11 @@ layer_frequencies (LbRefEngine *e, GError **error)
             }
         }
       for (guint i = 0; i < half; i++)
-        f[i] *= l->rope_freq_scale;
+        {
+          f[i] *= l->rope_freq_scale;
+          if (e->bf16_rope)
+            f[i] = lb_bf16_to_fp32 (lb_fp32_to_bf16 ((float) f[i]));
+        }
     }
   return TRUE;
 }
@@ -512,6 +518,16 @@ lb_ref_engine_reset (LbRefEngine *engine)
 {
   g_return_if_fail (engine != NULL);
   engine->n_past = 0;
+}
+
+void
+lb_ref_engine_set_bf16_rope_freqs (LbRefEngine *engine, gboolean bf16)
+{
+  g_return_if_fail (engine != NULL);
+  engine->bf16_rope = bf16;
+  /* the factors were validated when the engine was made */
+  if (!layer_frequencies (engine, NULL))
+    g_return_if_reached ();
 }
 
 void

@@ -21,9 +21,9 @@
 
 #include "lb-error.h"
 
-/* spins before sleeping: roughly tens of microseconds */
-#define SPIN_WORKER 20000
-#define SPIN_CALLER 100000
+/* pauses before sleeping: a pause takes 10-100 ns, so tens of microseconds */
+#define SPIN_WORKER 2000
+#define SPIN_CALLER 1000
 
 typedef struct {
   LbThreadPool *pool;

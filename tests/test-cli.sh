@@ -108,5 +108,45 @@ check "convert BPE folder to GGUF" 0 "$cli" convert "$bpe" -o "$tmp/bpe.gguf"
 check "tokenize from the converted GGUF" 0 "$cli" tokenize "$tmp/bpe.gguf" --json --no-special --text "Hello world"
 contains "BPE ids survive GGUF" "$tmp/out" "15496"
 
+# more architectures: lowbit info shows what each one computes
+archs="$shared/models/tiny-archs"
+check "info tiny-gemma2 folder" 0 "$cli" info --no-tensors "$archs/tiny-gemma2"
+contains "gemma2 sliding layers" "$tmp/out" "window 16 on 2 of 4 layers (0 2)"
+contains "gemma2 attention soft-cap" "$tmp/out" "soft-capped at 50"
+contains "gemma2 final soft-cap" "$tmp/out" "logits        soft-capped at 30"
+contains "gemma2 embedding scale" "$tmp/out" "embedding     scaled by 16"
+contains "gemma2 GELU" "$tmp/out" "gated GELU (tanh)"
+check "info tiny-gemma3 GGUF --json" 0 "$cli" info --json --no-tensors "$archs/tiny-gemma3/tiny-gemma3-bf16.gguf"
+contains "gemma3 local rope base" "$tmp/out" '"rope_freq_base_swa" : 10000.0'
+contains "gemma3 q/k norms" "$tmp/out" '"qk_norm" : true'
+check "info tiny-llama3 folder" 0 "$cli" info --no-tensors "$archs/tiny-llama3"
+contains "llama3 rope scaling" "$tmp/out" "llama3 frequency factors"
+check "convert tiny-qwen3" 0 "$cli" convert "$archs/tiny-qwen3" -o "$tmp/qwen3.gguf"
+check "info converted qwen3" 0 "$cli" info "$tmp/qwen3.gguf"
+contains "qwen3 keeps its q/k norms" "$tmp/out" "blk.1.attn_k_norm.weight"
+
+# errors: per-tensor weight error, heatmap, layer-wise output error
+f16="$qwen/mini-qwen2-f16.gguf"
+check "errors --type Q4_0 with JSON and heatmap" 0 "$cli" errors "$f16" --type Q4_0 --json "$tmp/err.json" --png "$tmp/err.png"
+contains "errors table lists a block tensor" "$tmp/out" "blk.7.ffn_down.weight"
+contains "errors table gives the types" "$tmp/out" "F16>Q4_0"
+contains "errors JSON has per-tensor SNR" "$tmp/err.json" '"snr_db"'
+contains "errors JSON names the worst tensor" "$tmp/err.json" '"worst_tensor"'
+if [ "$(head -c 8 "$tmp/err.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ]; then ok "errors heatmap is a PNG"; else not_ok "errors heatmap is a PNG"; fi
+check "errors --layers on a short text" 0 "$cli" errors "$f16" --type Q8_0 --layers --text "$shared/text/wikitext2-test.txt" --ctx 24 --chunks 1 --json "$tmp/layers.json" --layers-png "$tmp/layers.png"
+contains "errors prints the layer table" "$tmp/out" "layer-wise output error over 24 positions"
+contains "errors JSON has the blocks" "$tmp/layers.json" '"rel_mse"'
+if [ -s "$tmp/layers.png" ]; then ok "errors layer chart written"; else not_ok "errors layer chart written"; fi
+check "errors with a preset, importance and an error map" 0 "$cli" errors "$f16" --preset Q4_K_M --imatrix "$shared/models/llamacpp-quants/imatrix-wikitext2-valid.gguf" --map-tensor blk.0.ffn_down.weight --map-png "$tmp/map.png" --json -
+contains "errors weighted SNR with importance" "$tmp/out" '"weighted_snr_db"'
+contains "errors JSON carries the map" "$tmp/out" '"map"'
+check "errors falls back where rows do not fit" 0 "$cli" errors "$stories" --tokenizer "$tok" --type Q4_0
+contains "errors names the fallback" "$tmp/err" "blk.0.ffn_down.weight"
+check "errors with an unknown type" 2 "$cli" errors "$f16" --type Q9_9
+check "errors needs a type or recipe" 2 "$cli" errors "$f16"
+check "errors --layers needs --text" 2 "$cli" errors "$f16" --type Q4_0 --layers
+check "errors into a missing folder" 1 "$cli" errors "$f16" --type Q4_0 --png "$tmp/no/such/err.png"
+if [ ! -e "$tmp/no" ]; then ok "failed errors leaves no file"; else not_ok "failed errors leaves no file"; fi
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

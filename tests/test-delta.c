@@ -460,7 +460,9 @@ expect_refused (Fixture *f, Tamper *t, const guint8 *bytes, gsize len, const LbP
   LbDeltaApplyResult r = { 0 };
   GError *error = NULL;
 
-  g_assert_true (g_file_set_contents (bad, (const char *) bytes, (gssize) len, NULL));
+  /* no fsync: this runs a thousand times */
+  g_assert_true (g_file_set_contents_full (bad, (const char *) bytes, (gssize) len, G_FILE_SET_CONTENTS_NONE,
+                                           0644, NULL));
   if (lb_delta_apply (t->model, bad, key, NULL, FALSE, &r, NULL, NULL, NULL, &error))
     g_error ("tampered package accepted: %s", what);
   g_assert_nonnull (error);
@@ -808,6 +810,79 @@ test_manifest_rules (void)
   }
 }
 
+/* ---- jobs: worker threads and cancellation ------------------------------------- */
+
+static void
+on_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static GAsyncResult *
+wait_for (GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return *slot;
+}
+
+static void
+cancel_on_progress (double fraction, const char *stage, gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+}
+
+static void
+test_async_and_cancel (Fixture *f, gconstpointer data)
+{
+  g_autoptr (LbMeta) m = base_meta ("llama", "x");
+  TSpec changed[G_N_ELEMENTS (small_model)];
+  g_autofree char *a = NULL, *b = NULL, *model = NULL, *sha = NULL;
+  g_autofree char *pkg = tmp_path (f, "async.lbdelta");
+  g_autofree char *partial = NULL, *prev = NULL;
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  GAsyncResult *res = NULL;
+  LbDeltaApplyResult r = { 0 };
+  LbDeltaStats s = { 0 };
+  GError *error = NULL;
+
+  memcpy (changed, small_model, sizeof changed);
+  changed[0].perturb = 4;
+  a = write_small (f, "a.gguf", m, small_model, G_N_ELEMENTS (small_model));
+  b = write_small (f, "b.gguf", m, changed, G_N_ELEMENTS (changed));
+  model = copy_to (a, f->dir, "model.gguf");
+  sha = file_sha (model);
+  partial = g_strconcat (model, ".lbpartial", NULL);
+  prev = g_strconcat (model, ".prev", NULL);
+
+  lb_delta_create_async (a, b, pkg, f->key, 3, 0, NULL, NULL, NULL, on_done, &res);
+  g_assert_true (lb_delta_create_finish (wait_for (&res), &s, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (s.n_tensors, ==, G_N_ELEMENTS (small_model));
+  g_clear_object (&res);
+
+  /* cancelled during the reconstruction: nothing changes */
+  g_assert_false (lb_delta_apply (model, pkg, &f->pub, NULL, FALSE, &r, cancel_on_progress, cancel, cancel,
+                                  &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  {
+    g_autofree char *after = file_sha (model);
+    g_assert_cmpstr (after, ==, sha);
+  }
+  g_assert_false (g_file_test (partial, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (prev, G_FILE_TEST_EXISTS));
+
+  lb_delta_apply_async (model, pkg, &f->pub, NULL, FALSE, NULL, NULL, NULL, on_done, &res);
+  g_assert_true (lb_delta_apply_finish (wait_for (&res), &r, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (r.version, ==, 3);
+  g_assert_cmpstr (r.output_path, ==, model);
+  lb_delta_apply_result_clear (&r);
+  g_clear_object (&res);
+  assert_same_file (model, b);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -825,6 +900,7 @@ main (int argc, char **argv)
   ADD ("tamper-wrong-key", test_tamper_wrong_key);
   ADD ("replay-and-other-base", test_replay_and_other_base);
   ADD ("manifest-verify", test_manifest_verify);
+  ADD ("async-and-cancel", test_async_and_cancel);
 #undef ADD
   g_test_add_func ("/lowbit/delta/manifest-rules", test_manifest_rules);
   return g_test_run ();

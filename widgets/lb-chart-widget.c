@@ -1,113 +1,41 @@
-/* lb-chart-widget.c: theme colours, render-node cache, array copies */
+/* lb-chart-widget.c: the abstract base of the chart widgets: the cached
+ * render node and when it goes stale, measuring, tooltips, the title and
+ * the accessible label */
 #include "config.h"
+
+#include <glib/gi18n-lib.h>
 
 #include "lb-chart-widget-private.h"
 
-static void
-rgba_to_color (const GdkRGBA *rgba,
-               LbChartColor  *color)
+typedef struct
 {
-  color->red = rgba->red;
-  color->green = rgba->green;
-  color->blue = rgba->blue;
-  color->alpha = rgba->alpha;
-}
+  /* the last drawing, kept until the data, the theme or the size changes */
+  GskRenderNode *node;
+  int            width;
+  int            height;
 
-/* The first of the named colours the theme defines (libadwaita names
- * first, then those of GTK's own theme) */
-static gboolean
-lookup_color (GtkStyleContext *context,
-              LbChartColor    *color,
-              ...)
+  char          *title;
+} LbChartWidgetPrivate;
+
+enum {
+  PROP_0,
+  PROP_TITLE,
+  N_PROPS
+};
+
+G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (LbChartWidget, lb_chart_widget, GTK_TYPE_WIDGET)
+
+static GParamSpec *properties[N_PROPS];
+
+/* --- the cached drawing ----------------------------------------------------- */
+
+/* Renders (when stale) and returns the cached node; NULL while the widget
+ * has no size */
+static GskRenderNode *
+ensure_node (LbChartWidget *self)
 {
-  gboolean found = FALSE;
-  const char *name;
-  va_list ap;
-  GdkRGBA rgba;
-
-  va_start (ap, color);
-  while (!found && (name = va_arg (ap, const char *)) != NULL)
-    {
-      G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-      found = gtk_style_context_lookup_color (context, name, &rgba);
-      G_GNUC_END_IGNORE_DEPRECATIONS
-    }
-  va_end (ap);
-  if (found)
-    rgba_to_color (&rgba, color);
-  return found;
-}
-
-void
-lb_chart_widget_get_style (GtkWidget    *widget,
-                           LbChartStyle *style)
-{
-  GtkStyleContext *context;
-  PangoContext *pango;
-  const PangoFontDescription *font;
-  LbChartColor fg, accent;
-  gboolean dark;
-  GdkRGBA rgba;
-
-  g_return_if_fail (GTK_IS_WIDGET (widget));
-  g_return_if_fail (style != NULL);
-
-  /* GTK 4.10 has gtk_widget_get_color(); 4.8 only the style context */
-#if GTK_CHECK_VERSION (4, 10, 0)
-  gtk_widget_get_color (widget, &rgba);
-#else
-  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &rgba);
-#endif
-  rgba_to_color (&rgba, &fg);
-
-  /* a light foreground means a dark theme: start from the dark palette */
-  dark = lb_chart_color_luminance (&fg) > 0.5;
-  if (dark)
-    lb_chart_style_init_dark (style);
-  else
-    lb_chart_style_init_light (style);
-  style->foreground = fg;
-  style->background.alpha = 0;
-
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  context = gtk_widget_get_style_context (widget);
-  G_GNUC_END_IGNORE_DEPRECATIONS
-  /* GTK's own dark theme has a deep blue selection colour that vanishes as
-   * a line on a dark background: keep the palette's lighter blue then */
-  if (lookup_color (context, &accent, "accent_bg_color", "theme_selected_bg_color", NULL)
-      && !(dark && lb_chart_color_luminance (&accent) < 0.2))
-    style->accent = accent;
-  lookup_color (context, &style->success, "success_bg_color", "success_color", NULL);
-  lookup_color (context, &style->warning, "warning_bg_color", "warning_color", NULL);
-  lookup_color (context, &style->failure, "error_bg_color", "error_color", NULL);
-  style->series[0] = style->accent;
-  lb_chart_style_derive (style);
-
-  /* chart text a little smaller than the body text */
-  pango = gtk_widget_get_pango_context (widget);
-  font = pango_context_get_font_description (pango);
-  if (font != NULL)
-    {
-      const char *family = pango_font_description_get_family (font);
-      double size = (double) pango_font_description_get_size (font) / PANGO_SCALE;
-
-      if (family != NULL)
-        g_strlcpy (style->font_family, family, sizeof style->font_family);
-      if (!pango_font_description_get_size_is_absolute (font))
-        {
-          double dpi = pango_cairo_context_get_resolution (pango);
-          size *= (dpi > 0 ? dpi : 96.0) / 72.0;
-        }
-      if (size > 0)
-        style->font_size = size * 0.86;
-    }
-}
-
-GskRenderNode *
-lb_chart_cache_ensure (LbChartCache    *cache,
-                       GtkWidget       *widget,
-                       LbChartDrawFunc  draw)
-{
+  LbChartWidgetPrivate *priv = lb_chart_widget_get_instance_private (self);
+  GtkWidget *widget = GTK_WIDGET (self);
   int width = gtk_widget_get_width (widget);
   int height = gtk_widget_get_height (widget);
   LbChartStyle style;
@@ -115,89 +43,246 @@ lb_chart_cache_ensure (LbChartCache    *cache,
 
   if (width <= 0 || height <= 0)
     return NULL;
-  if (cache->node != NULL && cache->width == width && cache->height == height)
-    return cache->node;
+  if (priv->node != NULL && priv->width == width && priv->height == height)
+    return priv->node;
 
-  g_clear_pointer (&cache->node, gsk_render_node_unref);
+  g_clear_pointer (&priv->node, gsk_render_node_unref);
   lb_chart_widget_get_style (widget, &style);
 
   /* what gtk_snapshot_append_cairo() does, but keeping the node: cairo
    * records into it and GSK replays the recording at any scale */
-  cache->node = gsk_cairo_node_new (&GRAPHENE_RECT_INIT (0, 0, width, height));
-  cache->width = width;
-  cache->height = height;
-  cr = gsk_cairo_node_get_draw_context (cache->node);
-  draw (widget, cr, width, height, &style);
+  priv->node = gsk_cairo_node_new (&GRAPHENE_RECT_INIT (0, 0, width, height));
+  priv->width = width;
+  priv->height = height;
+  cr = gsk_cairo_node_get_draw_context (priv->node);
+  LB_CHART_WIDGET_GET_CLASS (self)->draw (self, cr, width, height, &style);
   cairo_destroy (cr);
-  return cache->node;
+  return priv->node;
+}
+
+gboolean
+lb_chart_widget_ensure_drawn (LbChartWidget *self)
+{
+  g_return_val_if_fail (LB_IS_CHART_WIDGET (self), FALSE);
+
+  return ensure_node (self) != NULL;
 }
 
 void
-lb_chart_cache_snapshot (LbChartCache    *cache,
-                         GtkWidget       *widget,
-                         GtkSnapshot     *snapshot,
-                         LbChartDrawFunc  draw)
+lb_chart_widget_invalidate (LbChartWidget *self)
 {
-  GskRenderNode *node = lb_chart_cache_ensure (cache, widget, draw);
+  LbChartWidgetPrivate *priv = lb_chart_widget_get_instance_private (self);
+
+  g_clear_pointer (&priv->node, gsk_render_node_unref);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+/* --- GtkWidget ------------------------------------------------------------ */
+
+static void
+lb_chart_widget_snapshot (GtkWidget   *widget,
+                          GtkSnapshot *snapshot)
+{
+  GskRenderNode *node = ensure_node (LB_CHART_WIDGET (widget));
 
   if (node != NULL)
     gtk_snapshot_append_node (snapshot, node);
 }
 
-void
-lb_chart_cache_invalidate (LbChartCache *cache)
+static void
+lb_chart_widget_measure (GtkWidget      *widget,
+                         GtkOrientation  orientation,
+                         int             for_size,
+                         int            *minimum,
+                         int            *natural,
+                         int            *minimum_baseline,
+                         int            *natural_baseline)
 {
-  g_clear_pointer (&cache->node, gsk_render_node_unref);
+  const int *hints = LB_CHART_WIDGET_GET_CLASS (widget)->size_hints;
+  int i = orientation == GTK_ORIENTATION_HORIZONTAL ? 0 : 2;
+
+  *minimum = hints[i];
+  *natural = hints[i + 1];
+}
+
+static void
+style_changed (GtkWidget *widget)
+{
+  lb_chart_widget_invalidate (LB_CHART_WIDGET (widget));
+  if (LB_CHART_WIDGET_GET_CLASS (widget)->style_sets_height)
+    gtk_widget_queue_resize (widget);
+}
+
+static void
+lb_chart_widget_css_changed (GtkWidget         *widget,
+                             GtkCssStyleChange *change)
+{
+  GTK_WIDGET_CLASS (lb_chart_widget_parent_class)->css_changed (widget, change);
+  style_changed (widget);
+}
+
+static void
+lb_chart_widget_system_setting_changed (GtkWidget        *widget,
+                                        GtkSystemSetting  setting)
+{
+  GTK_WIDGET_CLASS (lb_chart_widget_parent_class)->system_setting_changed (widget, setting);
+  style_changed (widget);
+}
+
+static gboolean
+lb_chart_widget_query_tooltip (GtkWidget  *widget,
+                               int         x,
+                               int         y,
+                               gboolean    keyboard_tooltip,
+                               GtkTooltip *tooltip)
+{
+  LbChartWidgetClass *klass = LB_CHART_WIDGET_GET_CLASS (widget);
+  g_autofree char *text = NULL;
+
+  if (klass->describe_at == NULL)
+    return GTK_WIDGET_CLASS (lb_chart_widget_parent_class)->query_tooltip (widget, x, y,
+                                                                           keyboard_tooltip,
+                                                                           tooltip);
+  text = klass->describe_at (LB_CHART_WIDGET (widget), x, y, keyboard_tooltip);
+  if (text == NULL)
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, text);
+  return TRUE;
+}
+
+/* --- title and accessibility ---------------------------------------------- */
+
+const char *
+lb_chart_widget_get_title (LbChartWidget *self)
+{
+  LbChartWidgetPrivate *priv = lb_chart_widget_get_instance_private (self);
+
+  g_return_val_if_fail (LB_IS_CHART_WIDGET (self), NULL);
+  return priv->title;
 }
 
 void
-lb_chart_widget_changed (GtkWidget    *widget,
-                         LbChartCache *cache)
+lb_chart_widget_set_title (LbChartWidget *self,
+                           const char    *title)
 {
-  lb_chart_cache_invalidate (cache);
-  gtk_widget_queue_draw (widget);
-}
+  LbChartWidgetPrivate *priv = lb_chart_widget_get_instance_private (self);
+  LbChartWidgetClass *klass;
 
-char **
-lb_chart_strings_copy (const char * const *src,
-                       guint               n)
-{
-  char **copy;
+  g_return_if_fail (LB_IS_CHART_WIDGET (self));
 
-  if (src == NULL)
-    return NULL;
-  copy = g_new0 (char *, (gsize) n + 1);
-  for (guint i = 0; i < n; i++)
-    copy[i] = g_strdup (src[i]);
-  return copy;
-}
-
-void
-lb_chart_strings_free (char  **strings,
-                       guint   n)
-{
-  if (strings == NULL)
+  if (!lb_chart_set_string (&priv->title, title))
     return;
-  for (guint i = 0; i < n; i++)
-    g_free (strings[i]);
-  g_free (strings);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TITLE]);
+  klass = LB_CHART_WIDGET_GET_CLASS (self);
+  if (klass->update_accessible != NULL)
+    klass->update_accessible (self);
+  lb_chart_widget_invalidate (self);
 }
 
 const char *
-lb_chart_strings_get (char * const *strings,
-                      guint         n,
-                      guint         i)
+lb_chart_widget_get_label (LbChartWidget *self)
 {
-  return strings != NULL && i < n ? strings[i] : NULL;
+  LbChartWidgetPrivate *priv = lb_chart_widget_get_instance_private (self);
+  const char *fallback = LB_CHART_WIDGET_GET_CLASS (self)->fallback_label;
+
+  if (priv->title != NULL)
+    return priv->title;
+  return fallback != NULL ? g_dgettext (GETTEXT_PACKAGE, fallback) : "";
 }
 
-gboolean
-lb_chart_set_string (char       **field,
-                     const char  *value)
+void
+lb_chart_widget_set_description (LbChartWidget *self,
+                                 const char    *description)
 {
-  if (g_strcmp0 (*field, value) == 0)
-    return FALSE;
-  g_free (*field);
-  *field = g_strdup (value);
-  return TRUE;
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, lb_chart_widget_get_label (self),
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description,
+                                  -1);
 }
+
+void
+lb_chart_widget_add_click (LbChartWidget *self,
+                           const char    *signal,
+                           GCallback      callback)
+{
+  GtkGesture *click = gtk_gesture_click_new ();
+
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (click), GDK_BUTTON_PRIMARY);
+  g_signal_connect_object (click, signal, callback, self, G_CONNECT_SWAPPED);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (click));
+}
+
+/* --- GObject -------------------------------------------------------------- */
+
+static void
+lb_chart_widget_finalize (GObject *object)
+{
+  LbChartWidgetPrivate *priv = lb_chart_widget_get_instance_private (LB_CHART_WIDGET (object));
+
+  g_clear_pointer (&priv->node, gsk_render_node_unref);
+  g_free (priv->title);
+
+  G_OBJECT_CLASS (lb_chart_widget_parent_class)->finalize (object);
+}
+
+static void
+lb_chart_widget_class_init (LbChartWidgetClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->finalize = lb_chart_widget_finalize;
+
+  widget_class->snapshot = lb_chart_widget_snapshot;
+  widget_class->measure = lb_chart_widget_measure;
+  widget_class->css_changed = lb_chart_widget_css_changed;
+  widget_class->system_setting_changed = lb_chart_widget_system_setting_changed;
+  widget_class->query_tooltip = lb_chart_widget_query_tooltip;
+
+  properties[PROP_TITLE] =
+    lb_chart_widget_param (g_param_spec_string ("title", NULL, NULL, NULL,
+                                                G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY
+                                                | G_PARAM_STATIC_STRINGS),
+                           G_CALLBACK (lb_chart_widget_get_title),
+                           G_CALLBACK (lb_chart_widget_set_title));
+  lb_chart_widget_class_install_properties (klass, N_PROPS, properties);
+}
+
+static void
+lb_chart_widget_init (LbChartWidget *self)
+{
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
+}
+
+void
+lb_chart_widget_class_set_size_hints (LbChartWidgetClass *klass,
+                                      int                 min_width,
+                                      int                 natural_width,
+                                      int                 min_height,
+                                      int                 natural_height)
+{
+  g_return_if_fail (LB_IS_CHART_WIDGET_CLASS (klass));
+
+  klass->size_hints[0] = min_width;
+  klass->size_hints[1] = natural_width;
+  klass->size_hints[2] = min_height;
+  klass->size_hints[3] = natural_height;
+}
+
+void
+lb_chart_widget_class_set_fallback_label (LbChartWidgetClass *klass,
+                                          const char         *label)
+{
+  g_return_if_fail (LB_IS_CHART_WIDGET_CLASS (klass));
+
+  klass->fallback_label = label;
+}
+
+void
+lb_chart_widget_class_set_style_sets_height (LbChartWidgetClass *klass)
+{
+  g_return_if_fail (LB_IS_CHART_WIDGET_CLASS (klass));
+
+  klass->style_sets_height = TRUE;
+}
+

@@ -3,12 +3,13 @@
 
 #include <gtk/gtk.h>
 
+#include "lb-chart-widget.h"
 #include "lb-gauge-render.h"
 
 G_BEGIN_DECLS
 
 #define LB_TYPE_GAUGE (lb_gauge_get_type ())
-G_DECLARE_FINAL_TYPE (LbGauge, lb_gauge, LB, GAUGE, GtkWidget)
+G_DECLARE_FINAL_TYPE (LbGauge, lb_gauge, LB, GAUGE, LbChartWidget)
 
 GtkWidget      *lb_gauge_new                 (void);
 /* NaN or ±Inf: no data */

@@ -11,14 +11,13 @@
 
 struct _LbHeatmap
 {
-  GtkWidget          parent_instance;
+  LbChartWidget      parent_instance;
 
   guint              n_rows;
   guint              n_cols;
   double            *values;
   char             **row_labels;
   char             **col_labels;
-  char              *title;
   char              *legend_label;
   LbColormap         colormap;
   LbChartFormat      format;
@@ -32,13 +31,11 @@ struct _LbHeatmap
   int                highlight_row;
   int                highlight_col;
 
-  LbChartCache       cache;
   LbHeatmapGeometry  geometry;
 };
 
 enum {
   PROP_0,
-  PROP_TITLE,
   PROP_LEGEND_LABEL,
   PROP_COLORMAP,
   PROP_REVERSE,
@@ -53,7 +50,7 @@ enum {
   N_SIGNALS
 };
 
-G_DEFINE_FINAL_TYPE (LbHeatmap, lb_heatmap, GTK_TYPE_WIDGET)
+G_DEFINE_FINAL_TYPE (LbHeatmap, lb_heatmap, LB_TYPE_CHART_WIDGET)
 
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
@@ -66,7 +63,8 @@ fill_data (LbHeatmap     *self,
     .n_rows = self->n_rows, .n_cols = self->n_cols, .values = self->values,
     .row_labels = (const char * const *) self->row_labels,
     .col_labels = (const char * const *) self->col_labels,
-    .title = self->title, .legend_label = self->legend_label, .format = self->format,
+    .title = lb_chart_widget_get_title (LB_CHART_WIDGET (self)),
+    .legend_label = self->legend_label, .format = self->format,
     .colormap = self->colormap, .reverse = self->reverse,
   };
   /* the range is known before drawing, so the renderer never scans */
@@ -81,11 +79,11 @@ fill_data (LbHeatmap     *self,
 }
 
 static void
-draw (GtkWidget          *widget,
-      cairo_t            *cr,
-      int                 width,
-      int                 height,
-      const LbChartStyle *style)
+lb_heatmap_draw (LbChartWidget      *widget,
+                 cairo_t            *cr,
+                 int                 width,
+                 int                 height,
+                 const LbChartStyle *style)
 {
   LbHeatmap *self = LB_HEATMAP (widget);
   LbHeatmapData data;
@@ -95,10 +93,11 @@ draw (GtkWidget          *widget,
 }
 
 static void
-update_accessible (LbHeatmap *self)
+lb_heatmap_update_accessible (LbChartWidget *widget)
 {
+  LbHeatmap *self = LB_HEATMAP (widget);
   double min, max;
-  char *description;
+  g_autofree char *description = NULL;
 
   if (lb_heatmap_get_range (self, &min, &max))
     {
@@ -112,22 +111,7 @@ update_accessible (LbHeatmap *self)
     }
   else
     description = g_strdup (_("No data"));
-
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  self->title ? self->title : _("Heatmap"),
-                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description,
-                                  -1);
-  g_free (description);
-}
-
-static void
-lb_heatmap_snapshot (GtkWidget   *widget,
-                     GtkSnapshot *snapshot)
-{
-  LbHeatmap *self = LB_HEATMAP (widget);
-
-  lb_chart_cache_snapshot (&self->cache, widget, snapshot, draw);
+  lb_chart_widget_set_description (widget, description);
 }
 
 static void
@@ -140,57 +124,30 @@ lb_heatmap_measure (GtkWidget      *widget,
                     int            *natural_baseline)
 {
   LbHeatmap *self = LB_HEATMAP (widget);
+  guint n = orientation == GTK_ORIENTATION_HORIZONTAL ? self->n_cols : self->n_rows;
 
+  GTK_WIDGET_CLASS (lb_heatmap_parent_class)->measure (widget, orientation, for_size, minimum,
+                                                       natural, minimum_baseline,
+                                                       natural_baseline);
   /* room for labels and legend, then a comfortable size per cell */
-  if (orientation == GTK_ORIENTATION_HORIZONTAL)
-    {
-      *minimum = 120;
-      *natural = self->n_cols > 0 ? 150 + (int) MIN (self->n_cols, 64) * 40 : 320;
-    }
-  else
-    {
-      *minimum = 80;
-      *natural = self->n_rows > 0 ? 60 + (int) MIN (self->n_rows, 64) * 20 : 200;
-    }
+  if (n > 0 && orientation == GTK_ORIENTATION_HORIZONTAL)
+    *natural = 150 + (int) MIN (n, 64) * 40;
+  else if (n > 0)
+    *natural = 60 + (int) MIN (n, 64) * 20;
 }
 
-static void
-lb_heatmap_css_changed (GtkWidget         *widget,
-                        GtkCssStyleChange *change)
-{
-  LbHeatmap *self = LB_HEATMAP (widget);
-
-  GTK_WIDGET_CLASS (lb_heatmap_parent_class)->css_changed (widget, change);
-  lb_chart_widget_changed (widget, &self->cache);
-}
-
-static void
-lb_heatmap_system_setting_changed (GtkWidget         *widget,
-                                   GtkSystemSetting   setting)
-{
-  LbHeatmap *self = LB_HEATMAP (widget);
-
-  GTK_WIDGET_CLASS (lb_heatmap_parent_class)->system_setting_changed (widget, setting);
-  lb_chart_widget_changed (widget, &self->cache);
-}
-
-static gboolean
-lb_heatmap_query_tooltip (GtkWidget  *widget,
-                          int         x,
-                          int         y,
-                          gboolean    keyboard_tooltip,
-                          GtkTooltip *tooltip)
+static char *
+lb_heatmap_describe_at (LbChartWidget *widget,
+                        double         x,
+                        double         y,
+                        gboolean       keyboard)
 {
   LbHeatmap *self = LB_HEATMAP (widget);
   guint row, col;
-  char *text;
 
   if (!lb_heatmap_get_cell_at (self, x, y, &row, &col))
-    return FALSE;
-  text = lb_heatmap_describe_cell (self, row, col);
-  gtk_tooltip_set_text (tooltip, text);
-  g_free (text);
-  return TRUE;
+    return NULL;
+  return lb_heatmap_describe_cell (self, row, col);
 }
 
 static void
@@ -211,80 +168,12 @@ lb_heatmap_finalize (GObject *object)
 {
   LbHeatmap *self = LB_HEATMAP (object);
 
-  lb_chart_cache_invalidate (&self->cache);
   g_free (self->values);
   lb_chart_strings_free (self->row_labels, self->n_rows);
   lb_chart_strings_free (self->col_labels, self->n_cols);
-  g_free (self->title);
   g_free (self->legend_label);
 
   G_OBJECT_CLASS (lb_heatmap_parent_class)->finalize (object);
-}
-
-static void
-lb_heatmap_get_property (GObject    *object,
-                         guint       prop_id,
-                         GValue     *value,
-                         GParamSpec *pspec)
-{
-  LbHeatmap *self = LB_HEATMAP (object);
-
-  switch (prop_id)
-    {
-    case PROP_TITLE:
-      g_value_set_string (value, self->title);
-      break;
-    case PROP_LEGEND_LABEL:
-      g_value_set_string (value, self->legend_label);
-      break;
-    case PROP_COLORMAP:
-      g_value_set_enum (value, self->colormap);
-      break;
-    case PROP_REVERSE:
-      g_value_set_boolean (value, self->reverse);
-      break;
-    case PROP_FORMAT:
-      g_value_set_enum (value, self->format);
-      break;
-    case PROP_N_ROWS:
-      g_value_set_uint (value, self->n_rows);
-      break;
-    case PROP_N_COLS:
-      g_value_set_uint (value, self->n_cols);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-lb_heatmap_set_property (GObject      *object,
-                         guint         prop_id,
-                         const GValue *value,
-                         GParamSpec   *pspec)
-{
-  LbHeatmap *self = LB_HEATMAP (object);
-
-  switch (prop_id)
-    {
-    case PROP_TITLE:
-      lb_heatmap_set_title (self, g_value_get_string (value));
-      break;
-    case PROP_LEGEND_LABEL:
-      lb_heatmap_set_legend_label (self, g_value_get_string (value));
-      break;
-    case PROP_COLORMAP:
-      lb_heatmap_set_colormap (self, g_value_get_enum (value));
-      break;
-    case PROP_REVERSE:
-      lb_heatmap_set_reverse (self, g_value_get_boolean (value));
-      break;
-    case PROP_FORMAT:
-      lb_heatmap_set_format (self, g_value_get_enum (value));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
 }
 
 static void
@@ -292,39 +181,49 @@ lb_heatmap_class_init (LbHeatmapClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  LbChartWidgetClass *chart_class = LB_CHART_WIDGET_CLASS (klass);
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
 
   object_class->finalize = lb_heatmap_finalize;
-  object_class->get_property = lb_heatmap_get_property;
-  object_class->set_property = lb_heatmap_set_property;
 
-  widget_class->snapshot = lb_heatmap_snapshot;
   widget_class->measure = lb_heatmap_measure;
-  widget_class->css_changed = lb_heatmap_css_changed;
-  widget_class->system_setting_changed = lb_heatmap_system_setting_changed;
-  widget_class->query_tooltip = lb_heatmap_query_tooltip;
 
-  properties[PROP_TITLE] =
-    g_param_spec_string ("title", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  chart_class->draw = lb_heatmap_draw;
+  chart_class->describe_at = lb_heatmap_describe_at;
+  chart_class->update_accessible = lb_heatmap_update_accessible;
+  lb_chart_widget_class_set_size_hints (chart_class, 120, 320, 80, 200);
+  lb_chart_widget_class_set_fallback_label (chart_class, N_("Heatmap"));
+
   properties[PROP_LEGEND_LABEL] =
-    g_param_spec_string ("legend-label", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    lb_chart_widget_param (g_param_spec_string ("legend-label", NULL, NULL, NULL, rw),
+                           G_CALLBACK (lb_heatmap_get_legend_label),
+                           G_CALLBACK (lb_heatmap_set_legend_label));
   properties[PROP_COLORMAP] =
-    g_param_spec_enum ("colormap", NULL, NULL, LB_TYPE_COLORMAP, LB_COLORMAP_VIRIDIS,
-                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    lb_chart_widget_param (g_param_spec_enum ("colormap", NULL, NULL, LB_TYPE_COLORMAP,
+                                              LB_COLORMAP_VIRIDIS,
+                                              rw),
+                           G_CALLBACK (lb_heatmap_get_colormap),
+                           G_CALLBACK (lb_heatmap_set_colormap));
   properties[PROP_REVERSE] =
-    g_param_spec_boolean ("reverse", NULL, NULL, FALSE,
-                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    lb_chart_widget_param (g_param_spec_boolean ("reverse", NULL, NULL, FALSE, rw),
+                           G_CALLBACK (lb_heatmap_get_reverse),
+                           G_CALLBACK (lb_heatmap_set_reverse));
   properties[PROP_FORMAT] =
-    g_param_spec_enum ("format", NULL, NULL, LB_TYPE_CHART_FORMAT, LB_CHART_FORMAT_PLAIN,
-                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    lb_chart_widget_param (g_param_spec_enum ("format", NULL, NULL, LB_TYPE_CHART_FORMAT,
+                                              LB_CHART_FORMAT_PLAIN,
+                                              rw),
+                           G_CALLBACK (lb_heatmap_get_format),
+                           G_CALLBACK (lb_heatmap_set_format));
   properties[PROP_N_ROWS] =
-    g_param_spec_uint ("n-rows", NULL, NULL, 0, G_MAXUINT, 0,
-                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+    lb_chart_widget_param (g_param_spec_uint ("n-rows", NULL, NULL, 0, G_MAXUINT, 0, ro),
+                           G_CALLBACK (lb_heatmap_get_n_rows),
+                           NULL);
   properties[PROP_N_COLS] =
-    g_param_spec_uint ("n-cols", NULL, NULL, 0, G_MAXUINT, 0,
-                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+    lb_chart_widget_param (g_param_spec_uint ("n-cols", NULL, NULL, 0, G_MAXUINT, 0, ro),
+                           G_CALLBACK (lb_heatmap_get_n_cols),
+                           NULL);
+  lb_chart_widget_class_install_properties (chart_class, N_PROPS, properties);
 
   /**
    * LbHeatmap::cell-activated:
@@ -344,18 +243,12 @@ lb_heatmap_class_init (LbHeatmapClass *klass)
 static void
 lb_heatmap_init (LbHeatmap *self)
 {
-  GtkGesture *click;
-
   self->highlight_row = -1;
   self->highlight_col = -1;
 
-  click = gtk_gesture_click_new ();
-  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (click), GDK_BUTTON_PRIMARY);
-  g_signal_connect_object (click, "released", G_CALLBACK (click_released_cb), self,
-                           G_CONNECT_SWAPPED);
-  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (click));
-  gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
-  update_accessible (self);
+  lb_chart_widget_add_click (LB_CHART_WIDGET (self), "released",
+                             G_CALLBACK (click_released_cb));
+  lb_heatmap_update_accessible (LB_CHART_WIDGET (self));
 }
 
 GtkWidget *
@@ -401,10 +294,10 @@ lb_heatmap_set_data (LbHeatmap          *self,
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_COLS]);
   g_object_thaw_notify (G_OBJECT (self));
 
-  update_accessible (self);
+  lb_heatmap_update_accessible (LB_CHART_WIDGET (self));
   if (old_rows != n_rows || old_cols != n_cols)
     gtk_widget_queue_resize (GTK_WIDGET (self));
-  lb_chart_widget_changed (GTK_WIDGET (self), &self->cache);
+  lb_chart_widget_invalidate (LB_CHART_WIDGET (self));
 }
 
 guint
@@ -433,89 +326,16 @@ lb_heatmap_get_value (LbHeatmap *self,
   return self->values[(gsize) row * self->n_cols + col];
 }
 
-const char *
-lb_heatmap_get_title (LbHeatmap *self)
-{
-  g_return_val_if_fail (LB_IS_HEATMAP (self), NULL);
-  return self->title;
-}
+LB_CHART_WIDGET_DEFINE_TITLE_ACCESSORS (LbHeatmap, lb_heatmap, LB_IS_HEATMAP)
 
-void
-lb_heatmap_set_title (LbHeatmap  *self,
-                      const char *title)
-{
-  g_return_if_fail (LB_IS_HEATMAP (self));
-
-  if (lb_chart_set_string (&self->title, title))
-    {
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TITLE]);
-      update_accessible (self);
-      lb_chart_widget_changed (GTK_WIDGET (self), &self->cache);
-    }
-}
-
-const char *
-lb_heatmap_get_legend_label (LbHeatmap *self)
-{
-  g_return_val_if_fail (LB_IS_HEATMAP (self), NULL);
-  return self->legend_label;
-}
-
-void
-lb_heatmap_set_legend_label (LbHeatmap  *self,
-                             const char *label)
-{
-  g_return_if_fail (LB_IS_HEATMAP (self));
-
-  if (lb_chart_set_string (&self->legend_label, label))
-    {
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LEGEND_LABEL]);
-      lb_chart_widget_changed (GTK_WIDGET (self), &self->cache);
-    }
-}
-
-LbColormap
-lb_heatmap_get_colormap (LbHeatmap *self)
-{
-  g_return_val_if_fail (LB_IS_HEATMAP (self), LB_COLORMAP_VIRIDIS);
-  return self->colormap;
-}
-
-void
-lb_heatmap_set_colormap (LbHeatmap  *self,
-                         LbColormap  colormap)
-{
-  g_return_if_fail (LB_IS_HEATMAP (self));
-
-  if (self->colormap != colormap)
-    {
-      self->colormap = colormap;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COLORMAP]);
-      lb_chart_widget_changed (GTK_WIDGET (self), &self->cache);
-    }
-}
-
-gboolean
-lb_heatmap_get_reverse (LbHeatmap *self)
-{
-  g_return_val_if_fail (LB_IS_HEATMAP (self), FALSE);
-  return self->reverse;
-}
-
-void
-lb_heatmap_set_reverse (LbHeatmap *self,
-                        gboolean   reverse)
-{
-  g_return_if_fail (LB_IS_HEATMAP (self));
-
-  reverse = !!reverse;
-  if (self->reverse != reverse)
-    {
-      self->reverse = reverse;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REVERSE]);
-      lb_chart_widget_changed (GTK_WIDGET (self), &self->cache);
-    }
-}
+/* lb_heatmap_get_legend_label (), lb_heatmap_set_legend_label (), the same
+ * for colormap and reverse */
+LB_CHART_WIDGET_DEFINE_STRING_ACCESSORS (LbHeatmap, lb_heatmap, LB_IS_HEATMAP, legend_label,
+                                         properties[PROP_LEGEND_LABEL])
+LB_CHART_WIDGET_DEFINE_ENUM_ACCESSORS (LbHeatmap, lb_heatmap, LB_IS_HEATMAP, LbColormap,
+                                       colormap, properties[PROP_COLORMAP])
+LB_CHART_WIDGET_DEFINE_BOOLEAN_ACCESSORS (LbHeatmap, lb_heatmap, LB_IS_HEATMAP, reverse,
+                                          properties[PROP_REVERSE])
 
 LbChartFormat
 lb_heatmap_get_format (LbHeatmap *self)
@@ -530,13 +350,8 @@ lb_heatmap_set_format (LbHeatmap     *self,
 {
   g_return_if_fail (LB_IS_HEATMAP (self));
 
-  if (self->format != format)
-    {
-      self->format = format;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FORMAT]);
-      update_accessible (self);
-      lb_chart_widget_changed (GTK_WIDGET (self), &self->cache);
-    }
+  if (lb_chart_widget_set_field (self, &self->format, format, properties[PROP_FORMAT]))
+    lb_heatmap_update_accessible (LB_CHART_WIDGET (self));
 }
 
 void
@@ -550,8 +365,8 @@ lb_heatmap_set_range (LbHeatmap *self,
   self->fixed_range = TRUE;
   self->fixed_min = min;
   self->fixed_max = max;
-  update_accessible (self);
-  lb_chart_widget_changed (GTK_WIDGET (self), &self->cache);
+  lb_heatmap_update_accessible (LB_CHART_WIDGET (self));
+  lb_chart_widget_invalidate (LB_CHART_WIDGET (self));
 }
 
 void
@@ -562,8 +377,8 @@ lb_heatmap_unset_range (LbHeatmap *self)
   if (self->fixed_range)
     {
       self->fixed_range = FALSE;
-      update_accessible (self);
-      lb_chart_widget_changed (GTK_WIDGET (self), &self->cache);
+      lb_heatmap_update_accessible (LB_CHART_WIDGET (self));
+      lb_chart_widget_invalidate (LB_CHART_WIDGET (self));
     }
 }
 
@@ -598,7 +413,7 @@ lb_heatmap_set_highlight (LbHeatmap *self,
     {
       self->highlight_row = row;
       self->highlight_col = col;
-      lb_chart_widget_changed (GTK_WIDGET (self), &self->cache);
+      lb_chart_widget_invalidate (LB_CHART_WIDGET (self));
     }
 }
 
@@ -612,7 +427,7 @@ lb_heatmap_get_cell_at (LbHeatmap *self,
   g_return_val_if_fail (LB_IS_HEATMAP (self), FALSE);
 
   /* the geometry comes from the latest drawing: make sure there is one */
-  if (lb_chart_cache_ensure (&self->cache, GTK_WIDGET (self), draw) == NULL)
+  if (!lb_chart_widget_ensure_drawn (LB_CHART_WIDGET (self)))
     return FALSE;
   return lb_heatmap_geometry_cell_at (&self->geometry, x, y, row, col);
 }

@@ -3,12 +3,13 @@
 
 #include <gtk/gtk.h>
 
+#include "lb-chart-widget.h"
 #include "lb-heatmap-render.h"
 
 G_BEGIN_DECLS
 
 #define LB_TYPE_HEATMAP (lb_heatmap_get_type ())
-G_DECLARE_FINAL_TYPE (LbHeatmap, lb_heatmap, LB, HEATMAP, GtkWidget)
+G_DECLARE_FINAL_TYPE (LbHeatmap, lb_heatmap, LB, HEATMAP, LbChartWidget)
 
 GtkWidget     *lb_heatmap_new              (void);
 /* Copies everything. values: n_rows × n_cols row-major, NaN for no data;

@@ -3,12 +3,13 @@
 
 #include <gtk/gtk.h>
 
+#include "lb-chart-widget.h"
 #include "lb-histogram-render.h"
 
 G_BEGIN_DECLS
 
 #define LB_TYPE_HISTOGRAM (lb_histogram_get_type ())
-G_DECLARE_FINAL_TYPE (LbHistogram, lb_histogram, LB, HISTOGRAM, GtkWidget)
+G_DECLARE_FINAL_TYPE (LbHistogram, lb_histogram, LB, HISTOGRAM, LbChartWidget)
 
 GtkWidget     *lb_histogram_new           (void);
 /* Counts of n_bins even bins over [lo, hi] (copied) */

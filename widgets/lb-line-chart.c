@@ -20,10 +20,9 @@ typedef struct {
 
 struct _LbLineChart
 {
-  GtkWidget       parent_instance;
+  LbChartWidget   parent_instance;
 
   GPtrArray      *series;      /* Series */
-  char           *title;
   char           *x_label;
   char           *y_label;
   LbChartFormat   x_format;
@@ -34,13 +33,11 @@ struct _LbLineChart
   /* ranges found when data changes, so that drawing does not scan */
   double          x_min, x_max, y_min, y_max;
 
-  LbChartCache    cache;
   LbPlotGeometry  geometry;
 };
 
 enum {
   PROP_0,
-  PROP_TITLE,
   PROP_X_LABEL,
   PROP_Y_LABEL,
   PROP_X_FORMAT,
@@ -51,7 +48,7 @@ enum {
   N_PROPS
 };
 
-G_DEFINE_FINAL_TYPE (LbLineChart, lb_line_chart, GTK_TYPE_WIDGET)
+G_DEFINE_FINAL_TYPE (LbLineChart, lb_line_chart, LB_TYPE_CHART_WIDGET)
 
 static GParamSpec *properties[N_PROPS];
 
@@ -83,7 +80,8 @@ fill_data (LbLineChart     *self,
       };
     }
   *data = (LbLineChartData) {
-    .n_series = self->series->len, .series = series, .title = self->title,
+    .n_series = self->series->len, .series = series,
+    .title = lb_chart_widget_get_title (LB_CHART_WIDGET (self)),
     .x_label = self->x_label, .y_label = self->y_label, .x_format = self->x_format,
     .y_format = self->y_format, .y_from_zero = self->y_from_zero,
     .fixed_x_range = TRUE, .x_min = self->x_min, .x_max = self->x_max,
@@ -136,8 +134,9 @@ update_ranges (LbLineChart *self)
 }
 
 static void
-update_accessible (LbLineChart *self)
+lb_line_chart_update_accessible (LbChartWidget *widget)
 {
+  LbLineChart *self = LB_LINE_CHART (widget);
   GString *text = g_string_new (NULL);
 
   for (guint i = 0; i < self->series->len; i++)
@@ -155,12 +154,7 @@ update_accessible (LbLineChart *self)
       g_string_append_printf (text, _("%s: latest %s"), s->name ? s->name : "", last);
       g_free (last);
     }
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  self->title ? self->title : _("Line chart"),
-                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
-                                  text->len > 0 ? text->str : _("No data"),
-                                  -1);
+  lb_chart_widget_set_description (widget, text->len > 0 ? text->str : _("No data"));
   g_string_free (text, TRUE);
 }
 
@@ -168,16 +162,16 @@ static void
 data_changed (LbLineChart *self)
 {
   update_ranges (self);
-  update_accessible (self);
-  lb_chart_widget_changed (GTK_WIDGET (self), &self->cache);
+  lb_line_chart_update_accessible (LB_CHART_WIDGET (self));
+  lb_chart_widget_invalidate (LB_CHART_WIDGET (self));
 }
 
 static void
-draw (GtkWidget          *widget,
-      cairo_t            *cr,
-      int                 width,
-      int                 height,
-      const LbChartStyle *style)
+lb_line_chart_draw (LbChartWidget      *widget,
+                    cairo_t            *cr,
+                    int                 width,
+                    int                 height,
+                    const LbChartStyle *style)
 {
   LbLineChart *self = LB_LINE_CHART (widget);
   LbLineChartData data;
@@ -187,75 +181,27 @@ draw (GtkWidget          *widget,
   g_free (series);
 }
 
-static void
-lb_line_chart_snapshot (GtkWidget   *widget,
-                        GtkSnapshot *snapshot)
-{
-  lb_chart_cache_snapshot (&LB_LINE_CHART (widget)->cache, widget, snapshot, draw);
-}
-
-static void
-lb_line_chart_measure (GtkWidget      *widget,
-                       GtkOrientation  orientation,
-                       int             for_size,
-                       int            *minimum,
-                       int            *natural,
-                       int            *minimum_baseline,
-                       int            *natural_baseline)
-{
-  if (orientation == GTK_ORIENTATION_HORIZONTAL)
-    {
-      *minimum = 200;
-      *natural = 480;
-    }
-  else
-    {
-      *minimum = 120;
-      *natural = 240;
-    }
-}
-
-static void
-lb_line_chart_css_changed (GtkWidget         *widget,
-                           GtkCssStyleChange *change)
-{
-  GTK_WIDGET_CLASS (lb_line_chart_parent_class)->css_changed (widget, change);
-  lb_chart_widget_changed (widget, &LB_LINE_CHART (widget)->cache);
-}
-
-static void
-lb_line_chart_system_setting_changed (GtkWidget        *widget,
-                                      GtkSystemSetting  setting)
-{
-  GTK_WIDGET_CLASS (lb_line_chart_parent_class)->system_setting_changed (widget, setting);
-  lb_chart_widget_changed (widget, &LB_LINE_CHART (widget)->cache);
-}
-
-static gboolean
-lb_line_chart_query_tooltip (GtkWidget  *widget,
-                             int         x,
-                             int         y,
-                             gboolean    keyboard_tooltip,
-                             GtkTooltip *tooltip)
+static char *
+lb_line_chart_describe_at (LbChartWidget *widget,
+                           double         x,
+                           double         y,
+                           gboolean       keyboard)
 {
   LbLineChart *self = LB_LINE_CHART (widget);
   g_autofree char *xs = NULL;
   g_autofree char *ys = NULL;
-  g_autofree char *text = NULL;
   guint si, pi;
   double px, py;
   Series *s;
 
   if (!lb_line_chart_get_point_at (self, x, y, &si, &pi))
-    return FALSE;
+    return NULL;
   lb_line_chart_get_point (self, si, pi, &px, &py);
   s = g_ptr_array_index (self->series, si);
   xs = lb_chart_format_value (px, self->x_format, NAN);
   ys = lb_chart_format_value (py, self->y_format, NAN);
   /* Translators: line chart tooltip: series name, value, and where on the x axis */
-  text = g_strdup_printf (_("%s: %s at %s"), s->name ? s->name : "", ys, xs);
-  gtk_tooltip_set_text (tooltip, text);
-  return TRUE;
+  return g_strdup_printf (_("%s: %s at %s"), s->name ? s->name : "", ys, xs);
 }
 
 static void
@@ -263,9 +209,7 @@ lb_line_chart_finalize (GObject *object)
 {
   LbLineChart *self = LB_LINE_CHART (object);
 
-  lb_chart_cache_invalidate (&self->cache);
   g_ptr_array_unref (self->series);
-  g_free (self->title);
   g_free (self->x_label);
   g_free (self->y_label);
 
@@ -273,111 +217,53 @@ lb_line_chart_finalize (GObject *object)
 }
 
 static void
-lb_line_chart_get_property (GObject    *object,
-                            guint       prop_id,
-                            GValue     *value,
-                            GParamSpec *pspec)
-{
-  LbLineChart *self = LB_LINE_CHART (object);
-
-  switch (prop_id)
-    {
-    case PROP_TITLE:
-      g_value_set_string (value, self->title);
-      break;
-    case PROP_X_LABEL:
-      g_value_set_string (value, self->x_label);
-      break;
-    case PROP_Y_LABEL:
-      g_value_set_string (value, self->y_label);
-      break;
-    case PROP_X_FORMAT:
-      g_value_set_enum (value, self->x_format);
-      break;
-    case PROP_Y_FORMAT:
-      g_value_set_enum (value, self->y_format);
-      break;
-    case PROP_Y_FROM_ZERO:
-      g_value_set_boolean (value, self->y_from_zero);
-      break;
-    case PROP_TIME_WINDOW:
-      g_value_set_double (value, self->time_window);
-      break;
-    case PROP_N_SERIES:
-      g_value_set_uint (value, self->series->len);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-lb_line_chart_set_property (GObject      *object,
-                            guint         prop_id,
-                            const GValue *value,
-                            GParamSpec   *pspec)
-{
-  LbLineChart *self = LB_LINE_CHART (object);
-
-  switch (prop_id)
-    {
-    case PROP_TITLE:
-      lb_line_chart_set_title (self, g_value_get_string (value));
-      break;
-    case PROP_X_LABEL:
-      lb_line_chart_set_x_label (self, g_value_get_string (value));
-      break;
-    case PROP_Y_LABEL:
-      lb_line_chart_set_y_label (self, g_value_get_string (value));
-      break;
-    case PROP_X_FORMAT:
-      lb_line_chart_set_x_format (self, g_value_get_enum (value));
-      break;
-    case PROP_Y_FORMAT:
-      lb_line_chart_set_y_format (self, g_value_get_enum (value));
-      break;
-    case PROP_Y_FROM_ZERO:
-      lb_line_chart_set_y_from_zero (self, g_value_get_boolean (value));
-      break;
-    case PROP_TIME_WINDOW:
-      lb_line_chart_set_time_window (self, g_value_get_double (value));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
 lb_line_chart_class_init (LbLineChartClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  LbChartWidgetClass *chart_class = LB_CHART_WIDGET_CLASS (klass);
   const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
 
   object_class->finalize = lb_line_chart_finalize;
-  object_class->get_property = lb_line_chart_get_property;
-  object_class->set_property = lb_line_chart_set_property;
 
-  widget_class->snapshot = lb_line_chart_snapshot;
-  widget_class->measure = lb_line_chart_measure;
-  widget_class->css_changed = lb_line_chart_css_changed;
-  widget_class->system_setting_changed = lb_line_chart_system_setting_changed;
-  widget_class->query_tooltip = lb_line_chart_query_tooltip;
+  chart_class->draw = lb_line_chart_draw;
+  chart_class->describe_at = lb_line_chart_describe_at;
+  chart_class->update_accessible = lb_line_chart_update_accessible;
+  lb_chart_widget_class_set_size_hints (chart_class, 200, 480, 120, 240);
+  lb_chart_widget_class_set_fallback_label (chart_class, N_("Line chart"));
 
-  properties[PROP_TITLE] = g_param_spec_string ("title", NULL, NULL, NULL, rw);
-  properties[PROP_X_LABEL] = g_param_spec_string ("x-label", NULL, NULL, NULL, rw);
-  properties[PROP_Y_LABEL] = g_param_spec_string ("y-label", NULL, NULL, NULL, rw);
+  properties[PROP_X_LABEL] =
+    lb_chart_widget_param (g_param_spec_string ("x-label", NULL, NULL, NULL, rw),
+                           G_CALLBACK (lb_line_chart_get_x_label),
+                           G_CALLBACK (lb_line_chart_set_x_label));
+  properties[PROP_Y_LABEL] =
+    lb_chart_widget_param (g_param_spec_string ("y-label", NULL, NULL, NULL, rw),
+                           G_CALLBACK (lb_line_chart_get_y_label),
+                           G_CALLBACK (lb_line_chart_set_y_label));
   properties[PROP_X_FORMAT] =
-    g_param_spec_enum ("x-format", NULL, NULL, LB_TYPE_CHART_FORMAT, LB_CHART_FORMAT_TIME, rw);
+    lb_chart_widget_param (g_param_spec_enum ("x-format", NULL, NULL, LB_TYPE_CHART_FORMAT,
+                                              LB_CHART_FORMAT_TIME, rw),
+                           G_CALLBACK (lb_line_chart_get_x_format),
+                           G_CALLBACK (lb_line_chart_set_x_format));
   properties[PROP_Y_FORMAT] =
-    g_param_spec_enum ("y-format", NULL, NULL, LB_TYPE_CHART_FORMAT, LB_CHART_FORMAT_PLAIN, rw);
-  properties[PROP_Y_FROM_ZERO] = g_param_spec_boolean ("y-from-zero", NULL, NULL, TRUE, rw);
+    lb_chart_widget_param (g_param_spec_enum ("y-format", NULL, NULL, LB_TYPE_CHART_FORMAT,
+                                              LB_CHART_FORMAT_PLAIN, rw),
+                           G_CALLBACK (lb_line_chart_get_y_format),
+                           G_CALLBACK (lb_line_chart_set_y_format));
+  properties[PROP_Y_FROM_ZERO] =
+    lb_chart_widget_param (g_param_spec_boolean ("y-from-zero", NULL, NULL, TRUE, rw),
+                           G_CALLBACK (lb_line_chart_get_y_from_zero),
+                           G_CALLBACK (lb_line_chart_set_y_from_zero));
   properties[PROP_TIME_WINDOW] =
-    g_param_spec_double ("time-window", NULL, NULL, 0, G_MAXDOUBLE, 0, rw);
+    lb_chart_widget_param (g_param_spec_double ("time-window", NULL, NULL, 0, G_MAXDOUBLE, 0, rw),
+                           G_CALLBACK (lb_line_chart_get_time_window),
+                           G_CALLBACK (lb_line_chart_set_time_window));
   properties[PROP_N_SERIES] =
-    g_param_spec_uint ("n-series", NULL, NULL, 0, G_MAXUINT, 0,
-                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+    lb_chart_widget_param (g_param_spec_uint ("n-series", NULL, NULL, 0, G_MAXUINT, 0, ro),
+                           G_CALLBACK (lb_line_chart_get_n_series),
+                           NULL);
+  lb_chart_widget_class_install_properties (chart_class, N_PROPS, properties);
 
   gtk_widget_class_set_css_name (widget_class, "lb-line-chart");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
@@ -389,9 +275,8 @@ lb_line_chart_init (LbLineChart *self)
   self->series = g_ptr_array_new_with_free_func (series_free);
   self->x_format = LB_CHART_FORMAT_TIME;
   self->y_from_zero = TRUE;
-  gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
   update_ranges (self);
-  update_accessible (self);
+  lb_line_chart_update_accessible (LB_CHART_WIDGET (self));
 }
 
 GtkWidget *
@@ -491,7 +376,7 @@ lb_line_chart_set_series_fill (LbLineChart *self,
   if (s->fill != !!fill)
     {
       s->fill = !!fill;
-      lb_chart_widget_changed (GTK_WIDGET (self), &self->cache);
+      lb_chart_widget_invalidate (LB_CHART_WIDGET (self));
     }
 }
 
@@ -540,52 +425,15 @@ lb_line_chart_clear (LbLineChart *self)
   data_changed (self);
 }
 
-#define STRING_ACCESSORS(field, PROP)                                         \
-  const char *                                                                \
-  lb_line_chart_get_##field (LbLineChart *self)                               \
-  {                                                                           \
-    g_return_val_if_fail (LB_IS_LINE_CHART (self), NULL);                     \
-    return self->field;                                                       \
-  }                                                                           \
-                                                                              \
-  void                                                                        \
-  lb_line_chart_set_##field (LbLineChart *self,                               \
-                             const char  *value)                              \
-  {                                                                           \
-    g_return_if_fail (LB_IS_LINE_CHART (self));                               \
-                                                                              \
-    if (lb_chart_set_string (&self->field, value))                            \
-      {                                                                       \
-        g_object_notify_by_pspec (G_OBJECT (self), properties[PROP]);         \
-        update_accessible (self);                                             \
-        lb_chart_widget_changed (GTK_WIDGET (self), &self->cache);            \
-      }                                                                       \
-  }
-
-STRING_ACCESSORS (title, PROP_TITLE)
-STRING_ACCESSORS (x_label, PROP_X_LABEL)
-STRING_ACCESSORS (y_label, PROP_Y_LABEL)
-
-LbChartFormat
-lb_line_chart_get_x_format (LbLineChart *self)
-{
-  g_return_val_if_fail (LB_IS_LINE_CHART (self), LB_CHART_FORMAT_PLAIN);
-  return self->x_format;
-}
-
-void
-lb_line_chart_set_x_format (LbLineChart   *self,
-                            LbChartFormat  format)
-{
-  g_return_if_fail (LB_IS_LINE_CHART (self));
-
-  if (self->x_format != format)
-    {
-      self->x_format = format;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_X_FORMAT]);
-      lb_chart_widget_changed (GTK_WIDGET (self), &self->cache);
-    }
-}
+LB_CHART_WIDGET_DEFINE_TITLE_ACCESSORS (LbLineChart, lb_line_chart, LB_IS_LINE_CHART)
+/* lb_line_chart_get_x_label (), lb_line_chart_set_x_label () and the same for y */
+LB_CHART_WIDGET_DEFINE_STRING_ACCESSORS (LbLineChart, lb_line_chart, LB_IS_LINE_CHART,
+                                         x_label, properties[PROP_X_LABEL])
+LB_CHART_WIDGET_DEFINE_STRING_ACCESSORS (LbLineChart, lb_line_chart, LB_IS_LINE_CHART,
+                                         y_label, properties[PROP_Y_LABEL])
+/* lb_line_chart_get_x_format (), lb_line_chart_set_x_format () */
+LB_CHART_WIDGET_DEFINE_ENUM_ACCESSORS (LbLineChart, lb_line_chart, LB_IS_LINE_CHART,
+                                       LbChartFormat, x_format, properties[PROP_X_FORMAT])
 
 LbChartFormat
 lb_line_chart_get_y_format (LbLineChart *self)
@@ -600,13 +448,9 @@ lb_line_chart_set_y_format (LbLineChart   *self,
 {
   g_return_if_fail (LB_IS_LINE_CHART (self));
 
-  if (self->y_format != format)
-    {
-      self->y_format = format;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_Y_FORMAT]);
-      update_accessible (self);
-      lb_chart_widget_changed (GTK_WIDGET (self), &self->cache);
-    }
+  /* the accessible description quotes the latest values */
+  if (lb_chart_widget_set_field (self, &self->y_format, format, properties[PROP_Y_FORMAT]))
+    lb_line_chart_update_accessible (LB_CHART_WIDGET (self));
 }
 
 gboolean
@@ -622,13 +466,9 @@ lb_line_chart_set_y_from_zero (LbLineChart *self,
 {
   g_return_if_fail (LB_IS_LINE_CHART (self));
 
-  y_from_zero = !!y_from_zero;
-  if (self->y_from_zero != y_from_zero)
-    {
-      self->y_from_zero = y_from_zero;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_Y_FROM_ZERO]);
-      data_changed (self);
-    }
+  if (lb_chart_widget_set_field (self, &self->y_from_zero, !!y_from_zero,
+                                 properties[PROP_Y_FROM_ZERO]))
+    data_changed (self);
 }
 
 double
@@ -646,12 +486,9 @@ lb_line_chart_set_time_window (LbLineChart *self,
 
   if (!isfinite (window) || window < 0)
     window = 0;
-  if (self->time_window != window)
-    {
-      self->time_window = window;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TIME_WINDOW]);
-      data_changed (self);
-    }
+  if (lb_chart_widget_set_field (self, &self->time_window, window,
+                                 properties[PROP_TIME_WINDOW]))
+    data_changed (self);
 }
 
 gboolean
@@ -667,7 +504,7 @@ lb_line_chart_get_point_at (LbLineChart *self,
 
   g_return_val_if_fail (LB_IS_LINE_CHART (self), FALSE);
 
-  if (lb_chart_cache_ensure (&self->cache, GTK_WIDGET (self), draw) == NULL)
+  if (!lb_chart_widget_ensure_drawn (LB_CHART_WIDGET (self)))
     return FALSE;
   s = fill_data (self, &data);
   found = lb_line_chart_nearest (&data, &self->geometry, x, y, HIT_DISTANCE, series, index);

@@ -4,12 +4,13 @@
 
 #include <gtk/gtk.h>
 
+#include "lb-chart-widget.h"
 #include "lb-line-chart-render.h"
 
 G_BEGIN_DECLS
 
 #define LB_TYPE_LINE_CHART (lb_line_chart_get_type ())
-G_DECLARE_FINAL_TYPE (LbLineChart, lb_line_chart, LB, LINE_CHART, GtkWidget)
+G_DECLARE_FINAL_TYPE (LbLineChart, lb_line_chart, LB, LINE_CHART, LbChartWidget)
 
 GtkWidget     *lb_line_chart_new              (void);
 /* Returns the index of the new, empty series */

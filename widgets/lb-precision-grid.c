@@ -23,7 +23,7 @@ typedef enum {
 
 struct _LbPrecisionGrid
 {
-  GtkWidget                parent_instance;
+  LbChartWidget            parent_instance;
 
   guint                    n_rows;
   guint                    n_cols;
@@ -34,7 +34,6 @@ struct _LbPrecisionGrid
   guint                    n_selected;
   guint                    cursor_row, cursor_col;
   guint                    anchor_row, anchor_col;   /* where shift-selection grows from */
-  char                    *title;
   gboolean                 show_legend;
 
   DragKind                 drag_kind;
@@ -44,13 +43,11 @@ struct _LbPrecisionGrid
   guint8                  *drag_base;    /* the selection a ctrl-drag adds to */
   LbGridSelectMode         drag_mode;
 
-  LbChartCache             cache;
   LbPrecisionGridGeometry  geometry;
 };
 
 enum {
   PROP_0,
-  PROP_TITLE,
   PROP_SHOW_LEGEND,
   PROP_N_ROWS,
   PROP_N_COLS,
@@ -64,7 +61,7 @@ enum {
   N_SIGNALS
 };
 
-G_DEFINE_FINAL_TYPE (LbPrecisionGrid, lb_precision_grid, GTK_TYPE_WIDGET)
+G_DEFINE_FINAL_TYPE (LbPrecisionGrid, lb_precision_grid, LB_TYPE_CHART_WIDGET)
 
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
@@ -93,7 +90,8 @@ fill_data (LbPrecisionGrid     *self,
     .types = (const char * const *) self->types,
     .row_labels = (const char * const *) self->row_labels,
     .col_labels = (const char * const *) self->col_labels,
-    .selected = self->selected, .title = self->title, .hide_legend = !self->show_legend,
+    .selected = self->selected, .title = lb_chart_widget_get_title (LB_CHART_WIDGET (self)),
+    .hide_legend = !self->show_legend,
     /* the focus cursor only while the keyboard is in use, like GTK's focus rings */
     .has_cursor = n_cells (self) > 0 && gtk_widget_has_focus (GTK_WIDGET (self))
                   && (gtk_widget_get_state_flags (GTK_WIDGET (self))
@@ -103,11 +101,11 @@ fill_data (LbPrecisionGrid     *self,
 }
 
 static void
-draw (GtkWidget          *widget,
-      cairo_t            *cr,
-      int                 width,
-      int                 height,
-      const LbChartStyle *style)
+lb_precision_grid_draw (LbChartWidget      *widget,
+                        cairo_t            *cr,
+                        int                 width,
+                        int                 height,
+                        const LbChartStyle *style)
 {
   LbPrecisionGrid *self = LB_PRECISION_GRID (widget);
   LbPrecisionGridData data;
@@ -151,8 +149,9 @@ describe_cell (LbPrecisionGrid *self,
 }
 
 static void
-update_accessible (LbPrecisionGrid *self)
+lb_precision_grid_update_accessible (LbChartWidget *widget)
 {
+  LbPrecisionGrid *self = LB_PRECISION_GRID (widget);
   g_autofree char *description = NULL;
   guint present = 0;
 
@@ -167,12 +166,13 @@ update_accessible (LbPrecisionGrid *self)
       description = g_strdup_printf (_("%u of %u tensors selected; %s"), self->n_selected,
                                      present, cursor);
     }
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  self->title ? self->title : _("Precision map"),
-                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description,
-                                  GTK_ACCESSIBLE_PROPERTY_MULTI_SELECTABLE, TRUE,
-                                  -1);
+  lb_chart_widget_set_description (widget, description);
+}
+
+static void
+update_accessible (LbPrecisionGrid *self)
+{
+  lb_precision_grid_update_accessible (LB_CHART_WIDGET (self));
 }
 
 /* Makes sel the selection (taking it); notifies and emits only on change */
@@ -200,7 +200,7 @@ apply_selection (LbPrecisionGrid *self,
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_SELECTED]);
     }
   update_accessible (self);
-  lb_chart_widget_changed (GTK_WIDGET (self), &self->cache);
+  lb_chart_widget_invalidate (LB_CHART_WIDGET (self));
   g_signal_emit (self, signals[SELECTION_CHANGED], 0);
 }
 
@@ -268,7 +268,7 @@ move_cursor_to (LbPrecisionGrid *self,
       self->cursor_row = row;
       self->cursor_col = col;
       update_accessible (self);
-      lb_chart_widget_changed (GTK_WIDGET (self), &self->cache);
+      lb_chart_widget_invalidate (LB_CHART_WIDGET (self));
     }
 }
 
@@ -524,13 +524,6 @@ key_pressed_cb (LbPrecisionGrid       *self,
 /* --- GtkWidget --------------------------------------------------------- */
 
 static void
-lb_precision_grid_snapshot (GtkWidget   *widget,
-                            GtkSnapshot *snapshot)
-{
-  lb_chart_cache_snapshot (&LB_PRECISION_GRID (widget)->cache, widget, snapshot, draw);
-}
-
-static void
 lb_precision_grid_measure (GtkWidget      *widget,
                            GtkOrientation  orientation,
                            int             for_size,
@@ -540,35 +533,18 @@ lb_precision_grid_measure (GtkWidget      *widget,
                            int            *natural_baseline)
 {
   LbPrecisionGrid *self = LB_PRECISION_GRID (widget);
+  guint n = orientation == GTK_ORIENTATION_HORIZONTAL ? self->n_cols : self->n_rows;
 
+  GTK_WIDGET_CLASS (lb_precision_grid_parent_class)->measure (widget, orientation, for_size,
+                                                              minimum, natural,
+                                                              minimum_baseline,
+                                                              natural_baseline);
   /* headers and legend, then cells big enough for a type name */
-  if (orientation == GTK_ORIENTATION_HORIZONTAL)
-    {
-      *minimum = 160;
-      *natural = self->n_cols > 0 ? 96 + (int) MIN (self->n_cols, 64) * 72 : 360;
-    }
-  else
-    {
-      *minimum = 120;
-      *natural = self->n_rows > 0 ? 130 + (int) MIN (self->n_rows, 128) * 24 : 240;
-    }
+  if (n > 0 && orientation == GTK_ORIENTATION_HORIZONTAL)
+    *natural = 96 + (int) MIN (n, 64) * 72;
+  else if (n > 0)
+    *natural = 130 + (int) MIN (n, 128) * 24;
   *natural = MAX (*natural, *minimum);
-}
-
-static void
-lb_precision_grid_css_changed (GtkWidget         *widget,
-                               GtkCssStyleChange *change)
-{
-  GTK_WIDGET_CLASS (lb_precision_grid_parent_class)->css_changed (widget, change);
-  lb_chart_widget_changed (widget, &LB_PRECISION_GRID (widget)->cache);
-}
-
-static void
-lb_precision_grid_system_setting_changed (GtkWidget        *widget,
-                                          GtkSystemSetting  setting)
-{
-  GTK_WIDGET_CLASS (lb_precision_grid_parent_class)->system_setting_changed (widget, setting);
-  lb_chart_widget_changed (widget, &LB_PRECISION_GRID (widget)->cache);
 }
 
 static void
@@ -580,30 +556,26 @@ lb_precision_grid_state_flags_changed (GtkWidget     *widget,
   GTK_WIDGET_CLASS (lb_precision_grid_parent_class)->state_flags_changed (widget, previous);
   /* the cursor is drawn only with focus */
   if ((now ^ previous) & (GTK_STATE_FLAG_FOCUSED | GTK_STATE_FLAG_FOCUS_VISIBLE))
-    lb_chart_widget_changed (widget, &LB_PRECISION_GRID (widget)->cache);
+    lb_chart_widget_invalidate (LB_CHART_WIDGET (widget));
 }
 
-static gboolean
-lb_precision_grid_query_tooltip (GtkWidget  *widget,
-                                 int         x,
-                                 int         y,
-                                 gboolean    keyboard_tooltip,
-                                 GtkTooltip *tooltip)
+static char *
+lb_precision_grid_describe_at (LbChartWidget *widget,
+                               double         x,
+                               double         y,
+                               gboolean       keyboard)
 {
   LbPrecisionGrid *self = LB_PRECISION_GRID (widget);
-  g_autofree char *text = NULL;
   guint row, col;
 
-  if (keyboard_tooltip && n_cells (self) > 0)
+  if (keyboard && n_cells (self) > 0)
     {
       row = self->cursor_row;
       col = self->cursor_col;
     }
   else if (lb_precision_grid_pick (self, x, y, &row, &col) != LB_GRID_HIT_CELL)
-    return FALSE;
-  text = describe_cell (self, row, col);
-  gtk_tooltip_set_text (tooltip, text);
-  return TRUE;
+    return NULL;
+  return describe_cell (self, row, col);
 }
 
 static void
@@ -611,66 +583,13 @@ lb_precision_grid_finalize (GObject *object)
 {
   LbPrecisionGrid *self = LB_PRECISION_GRID (object);
 
-  lb_chart_cache_invalidate (&self->cache);
   lb_chart_strings_free (self->types, n_cells (self));
   lb_chart_strings_free (self->row_labels, self->n_rows);
   lb_chart_strings_free (self->col_labels, self->n_cols);
   g_free (self->selected);
   g_free (self->drag_base);
-  g_free (self->title);
 
   G_OBJECT_CLASS (lb_precision_grid_parent_class)->finalize (object);
-}
-
-static void
-lb_precision_grid_get_property (GObject    *object,
-                                guint       prop_id,
-                                GValue     *value,
-                                GParamSpec *pspec)
-{
-  LbPrecisionGrid *self = LB_PRECISION_GRID (object);
-
-  switch (prop_id)
-    {
-    case PROP_TITLE:
-      g_value_set_string (value, self->title);
-      break;
-    case PROP_SHOW_LEGEND:
-      g_value_set_boolean (value, self->show_legend);
-      break;
-    case PROP_N_ROWS:
-      g_value_set_uint (value, self->n_rows);
-      break;
-    case PROP_N_COLS:
-      g_value_set_uint (value, self->n_cols);
-      break;
-    case PROP_N_SELECTED:
-      g_value_set_uint (value, self->n_selected);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-lb_precision_grid_set_property (GObject      *object,
-                                guint         prop_id,
-                                const GValue *value,
-                                GParamSpec   *pspec)
-{
-  LbPrecisionGrid *self = LB_PRECISION_GRID (object);
-
-  switch (prop_id)
-    {
-    case PROP_TITLE:
-      lb_precision_grid_set_title (self, g_value_get_string (value));
-      break;
-    case PROP_SHOW_LEGEND:
-      lb_precision_grid_set_show_legend (self, g_value_get_boolean (value));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
 }
 
 static void
@@ -678,27 +597,38 @@ lb_precision_grid_class_init (LbPrecisionGridClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  LbChartWidgetClass *chart_class = LB_CHART_WIDGET_CLASS (klass);
   const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
   const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
 
   object_class->finalize = lb_precision_grid_finalize;
-  object_class->get_property = lb_precision_grid_get_property;
-  object_class->set_property = lb_precision_grid_set_property;
 
-  widget_class->snapshot = lb_precision_grid_snapshot;
   widget_class->measure = lb_precision_grid_measure;
-  widget_class->css_changed = lb_precision_grid_css_changed;
-  widget_class->system_setting_changed = lb_precision_grid_system_setting_changed;
   widget_class->state_flags_changed = lb_precision_grid_state_flags_changed;
-  widget_class->query_tooltip = lb_precision_grid_query_tooltip;
 
-  properties[PROP_TITLE] = g_param_spec_string ("title", NULL, NULL, NULL, rw);
-  properties[PROP_SHOW_LEGEND] = g_param_spec_boolean ("show-legend", NULL, NULL, TRUE, rw);
-  properties[PROP_N_ROWS] = g_param_spec_uint ("n-rows", NULL, NULL, 0, G_MAXUINT, 0, ro);
-  properties[PROP_N_COLS] = g_param_spec_uint ("n-cols", NULL, NULL, 0, G_MAXUINT, 0, ro);
+  chart_class->draw = lb_precision_grid_draw;
+  chart_class->describe_at = lb_precision_grid_describe_at;
+  chart_class->update_accessible = lb_precision_grid_update_accessible;
+  lb_chart_widget_class_set_size_hints (chart_class, 160, 360, 120, 240);
+  lb_chart_widget_class_set_fallback_label (chart_class, N_("Precision map"));
+
+  properties[PROP_SHOW_LEGEND] =
+    lb_chart_widget_param (g_param_spec_boolean ("show-legend", NULL, NULL, TRUE, rw),
+                           G_CALLBACK (lb_precision_grid_get_show_legend),
+                           G_CALLBACK (lb_precision_grid_set_show_legend));
+  properties[PROP_N_ROWS] =
+    lb_chart_widget_param (g_param_spec_uint ("n-rows", NULL, NULL, 0, G_MAXUINT, 0, ro),
+                           G_CALLBACK (lb_precision_grid_get_n_rows),
+                           NULL);
+  properties[PROP_N_COLS] =
+    lb_chart_widget_param (g_param_spec_uint ("n-cols", NULL, NULL, 0, G_MAXUINT, 0, ro),
+                           G_CALLBACK (lb_precision_grid_get_n_cols),
+                           NULL);
   properties[PROP_N_SELECTED] =
-    g_param_spec_uint ("n-selected", NULL, NULL, 0, G_MAXUINT, 0, ro);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+    lb_chart_widget_param (g_param_spec_uint ("n-selected", NULL, NULL, 0, G_MAXUINT, 0, ro),
+                           G_CALLBACK (lb_precision_grid_get_n_selected),
+                           NULL);
+  lb_chart_widget_class_install_properties (chart_class, N_PROPS, properties);
 
   /**
    * LbPrecisionGrid::selection-changed:
@@ -728,7 +658,7 @@ lb_precision_grid_class_init (LbPrecisionGridClass *klass)
 static void
 lb_precision_grid_init (LbPrecisionGrid *self)
 {
-  GtkGesture *drag, *click;
+  GtkGesture *drag;
   GtkEventController *key;
 
   self->show_legend = TRUE;
@@ -736,7 +666,9 @@ lb_precision_grid_init (LbPrecisionGrid *self)
 
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
   gtk_widget_set_focus_on_click (GTK_WIDGET (self), TRUE);
-  gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                  GTK_ACCESSIBLE_PROPERTY_MULTI_SELECTABLE, TRUE,
+                                  -1);
 
   drag = gtk_gesture_drag_new ();
   gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (drag), GDK_BUTTON_PRIMARY);
@@ -748,11 +680,7 @@ lb_precision_grid_init (LbPrecisionGrid *self)
                            G_CONNECT_SWAPPED);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drag));
 
-  click = gtk_gesture_click_new ();
-  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (click), GDK_BUTTON_PRIMARY);
-  g_signal_connect_object (click, "pressed", G_CALLBACK (click_pressed_cb), self,
-                           G_CONNECT_SWAPPED);
-  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (click));
+  lb_chart_widget_add_click (LB_CHART_WIDGET (self), "pressed", G_CALLBACK (click_pressed_cb));
 
   key = gtk_event_controller_key_new ();
   g_signal_connect_object (key, "key-pressed", G_CALLBACK (key_pressed_cb), self,
@@ -830,7 +758,7 @@ lb_precision_grid_set_data (LbPrecisionGrid    *self,
   g_object_thaw_notify (G_OBJECT (self));
 
   update_accessible (self);
-  lb_chart_widget_changed (GTK_WIDGET (self), &self->cache);
+  lb_chart_widget_invalidate (LB_CHART_WIDGET (self));
 }
 
 guint
@@ -876,7 +804,7 @@ lb_precision_grid_set_cell_type (LbPrecisionGrid *self,
   if (type == NULL && self->selected[i])
     apply_selection (self, g_memdup2 (self->selected, n_cells (self)));
   update_accessible (self);
-  lb_chart_widget_changed (GTK_WIDGET (self), &self->cache);
+  lb_chart_widget_invalidate (LB_CHART_WIDGET (self));
 }
 
 gboolean
@@ -1021,50 +949,13 @@ lb_precision_grid_pick (LbPrecisionGrid *self,
 {
   g_return_val_if_fail (LB_IS_PRECISION_GRID (self), LB_GRID_HIT_NONE);
 
-  if (lb_chart_cache_ensure (&self->cache, GTK_WIDGET (self), draw) == NULL)
+  if (!lb_chart_widget_ensure_drawn (LB_CHART_WIDGET (self)))
     return LB_GRID_HIT_NONE;
   return lb_precision_grid_geometry_hit (&self->geometry, x, y, row, col);
 }
 
-const char *
-lb_precision_grid_get_title (LbPrecisionGrid *self)
-{
-  g_return_val_if_fail (LB_IS_PRECISION_GRID (self), NULL);
-  return self->title;
-}
-
-void
-lb_precision_grid_set_title (LbPrecisionGrid *self,
-                             const char      *title)
-{
-  g_return_if_fail (LB_IS_PRECISION_GRID (self));
-
-  if (lb_chart_set_string (&self->title, title))
-    {
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TITLE]);
-      update_accessible (self);
-      lb_chart_widget_changed (GTK_WIDGET (self), &self->cache);
-    }
-}
-
-gboolean
-lb_precision_grid_get_show_legend (LbPrecisionGrid *self)
-{
-  g_return_val_if_fail (LB_IS_PRECISION_GRID (self), FALSE);
-  return self->show_legend;
-}
-
-void
-lb_precision_grid_set_show_legend (LbPrecisionGrid *self,
-                                   gboolean         show_legend)
-{
-  g_return_if_fail (LB_IS_PRECISION_GRID (self));
-
-  show_legend = !!show_legend;
-  if (self->show_legend != show_legend)
-    {
-      self->show_legend = show_legend;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SHOW_LEGEND]);
-      lb_chart_widget_changed (GTK_WIDGET (self), &self->cache);
-    }
-}
+LB_CHART_WIDGET_DEFINE_TITLE_ACCESSORS (LbPrecisionGrid, lb_precision_grid, LB_IS_PRECISION_GRID)
+/* lb_precision_grid_get_show_legend (), lb_precision_grid_set_show_legend () */
+LB_CHART_WIDGET_DEFINE_BOOLEAN_ACCESSORS (LbPrecisionGrid, lb_precision_grid,
+                                          LB_IS_PRECISION_GRID, show_legend,
+                                          properties[PROP_SHOW_LEGEND])

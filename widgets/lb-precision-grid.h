@@ -5,12 +5,13 @@
 
 #include <gtk/gtk.h>
 
+#include "lb-chart-widget.h"
 #include "lb-precision-grid-render.h"
 
 G_BEGIN_DECLS
 
 #define LB_TYPE_PRECISION_GRID (lb_precision_grid_get_type ())
-G_DECLARE_FINAL_TYPE (LbPrecisionGrid, lb_precision_grid, LB, PRECISION_GRID, GtkWidget)
+G_DECLARE_FINAL_TYPE (LbPrecisionGrid, lb_precision_grid, LB, PRECISION_GRID, LbChartWidget)
 
 typedef struct {
   guint row;

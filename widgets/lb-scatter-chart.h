@@ -4,12 +4,13 @@
 
 #include <gtk/gtk.h>
 
+#include "lb-chart-widget.h"
 #include "lb-scatter-render.h"
 
 G_BEGIN_DECLS
 
 #define LB_TYPE_SCATTER_CHART (lb_scatter_chart_get_type ())
-G_DECLARE_FINAL_TYPE (LbScatterChart, lb_scatter_chart, LB, SCATTER_CHART, GtkWidget)
+G_DECLARE_FINAL_TYPE (LbScatterChart, lb_scatter_chart, LB, SCATTER_CHART, LbChartWidget)
 
 GtkWidget     *lb_scatter_chart_new           (void);
 /* Copies everything. labels and groups may be NULL (no labels, group 0). */

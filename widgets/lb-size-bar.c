@@ -10,24 +10,21 @@
 
 struct _LbSizeBar
 {
-  GtkWidget          parent_instance;
+  LbChartWidget      parent_instance;
 
   guint              n_segments;
   LbSizeSegment     *segments;   /* names owned: cast away const to free */
   double             budget;
   double             total;      /* found when the segments arrive */
   gboolean           over_budget;
-  char              *title;
   gboolean           show_legend;
 
-  LbChartCache       cache;
   LbSizeBarGeometry  geometry;
 };
 
 enum {
   PROP_0,
   PROP_BUDGET,
-  PROP_TITLE,
   PROP_SHOW_LEGEND,
   PROP_TOTAL,
   PROP_OVER_BUDGET,
@@ -35,7 +32,7 @@ enum {
   N_PROPS
 };
 
-G_DEFINE_FINAL_TYPE (LbSizeBar, lb_size_bar, GTK_TYPE_WIDGET)
+G_DEFINE_FINAL_TYPE (LbSizeBar, lb_size_bar, LB_TYPE_CHART_WIDGET)
 
 static GParamSpec *properties[N_PROPS];
 
@@ -45,16 +42,17 @@ fill_data (LbSizeBar     *self,
 {
   *data = (LbSizeBarData) {
     .n_segments = self->n_segments, .segments = self->segments, .budget = self->budget,
-    .title = self->title, .hide_legend = !self->show_legend,
+    .title = lb_chart_widget_get_title (LB_CHART_WIDGET (self)),
+    .hide_legend = !self->show_legend,
   };
 }
 
 static void
-draw (GtkWidget          *widget,
-      cairo_t            *cr,
-      int                 width,
-      int                 height,
-      const LbChartStyle *style)
+lb_size_bar_draw (LbChartWidget      *widget,
+                  cairo_t            *cr,
+                  int                 width,
+                  int                 height,
+                  const LbChartStyle *style)
 {
   LbSizeBar *self = LB_SIZE_BAR (widget);
   LbSizeBarData data;
@@ -63,55 +61,42 @@ draw (GtkWidget          *widget,
   lb_size_bar_render (cr, width, height, &data, style, &self->geometry);
 }
 
+static void
+lb_size_bar_update_accessible (LbChartWidget *widget)
+{
+  LbSizeBar *self = LB_SIZE_BAR (widget);
+  g_autofree char *t = lb_chart_format_value (self->total, LB_CHART_FORMAT_BYTES, NAN);
+  g_autofree char *description = NULL;
+
+  if (self->budget > 0)
+    {
+      g_autofree char *b = lb_chart_format_value (self->budget, LB_CHART_FORMAT_BYTES, NAN);
+      description = self->over_budget ? g_strdup_printf (_("%s, over the budget of %s"), t, b)
+                                      : g_strdup_printf (_("%s, within the budget of %s"), t, b);
+    }
+  else
+    description = g_strdup (t);
+  lb_chart_widget_set_description (widget, description);
+}
+
 /* Totals, the budget verdict and the accessible description */
 static void
 update_state (LbSizeBar *self)
 {
   LbSizeBarData data;
   double total;
-  gboolean over;
-  g_autofree char *t = NULL;
-  g_autofree char *description = NULL;
 
   fill_data (self, &data);
   total = lb_size_bar_data_total (&data);
-  over = self->budget > 0 && total > self->budget;
 
   g_object_freeze_notify (G_OBJECT (self));
-  if (total != self->total)
-    {
-      self->total = total;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOTAL]);
-    }
-  if (over != self->over_budget)
-    {
-      self->over_budget = over;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OVER_BUDGET]);
-    }
+  lb_chart_widget_set_field (self, &self->total, total, properties[PROP_TOTAL]);
+  lb_chart_widget_set_field (self, &self->over_budget, self->budget > 0 && total > self->budget,
+                             properties[PROP_OVER_BUDGET]);
   g_object_thaw_notify (G_OBJECT (self));
 
-  t = lb_chart_format_value (total, LB_CHART_FORMAT_BYTES, NAN);
-  if (self->budget > 0)
-    {
-      g_autofree char *b = lb_chart_format_value (self->budget, LB_CHART_FORMAT_BYTES, NAN);
-      description = over ? g_strdup_printf (_("%s, over the budget of %s"), t, b)
-                         : g_strdup_printf (_("%s, within the budget of %s"), t, b);
-    }
-  else
-    description = g_strdup (t);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  self->title ? self->title : _("Model size"),
-                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description,
-                                  -1);
-  lb_chart_widget_changed (GTK_WIDGET (self), &self->cache);
-}
-
-static void
-lb_size_bar_snapshot (GtkWidget   *widget,
-                      GtkSnapshot *snapshot)
-{
-  lb_chart_cache_snapshot (&LB_SIZE_BAR (widget)->cache, widget, snapshot, draw);
+  lb_size_bar_update_accessible (LB_CHART_WIDGET (self));
+  lb_chart_widget_invalidate (LB_CHART_WIDGET (self));
 }
 
 static GtkSizeRequestMode
@@ -129,72 +114,50 @@ lb_size_bar_measure (GtkWidget      *widget,
                      int            *minimum_baseline,
                      int            *natural_baseline)
 {
-  LbSizeBar *self = LB_SIZE_BAR (widget);
+  LbSizeBarData data;
+  LbChartStyle style;
+  cairo_surface_t *surface;
+  cairo_t *cr;
+  double h;
 
   if (orientation == GTK_ORIENTATION_HORIZONTAL)
     {
-      *minimum = 160;
-      *natural = 480;
+      GTK_WIDGET_CLASS (lb_size_bar_parent_class)->measure (widget, orientation, for_size,
+                                                            minimum, natural,
+                                                            minimum_baseline, natural_baseline);
+      return;
     }
-  else
-    {
-      /* lay the legend out at this width, with the widget's own font */
-      LbSizeBarData data;
-      LbChartStyle style;
-      cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
-      cairo_t *cr = cairo_create (surface);
-      double h;
 
-      fill_data (self, &data);
-      lb_chart_widget_get_style (widget, &style);
-      h = lb_size_bar_natural_height (cr, for_size > 0 ? for_size : 480, &data, &style);
-      cairo_destroy (cr);
-      cairo_surface_destroy (surface);
-      *minimum = (int) ceil (h);
-      *natural = (int) ceil (h);
-    }
+  /* lay the legend out at this width, with the widget's own font */
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cr = cairo_create (surface);
+  fill_data (LB_SIZE_BAR (widget), &data);
+  lb_chart_widget_get_style (widget, &style);
+  h = lb_size_bar_natural_height (cr, for_size > 0 ? for_size : 480, &data, &style);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+  *minimum = (int) ceil (h);
+  *natural = (int) ceil (h);
 }
 
-static void
-lb_size_bar_css_changed (GtkWidget         *widget,
-                         GtkCssStyleChange *change)
-{
-  GTK_WIDGET_CLASS (lb_size_bar_parent_class)->css_changed (widget, change);
-  lb_chart_widget_changed (widget, &LB_SIZE_BAR (widget)->cache);
-  gtk_widget_queue_resize (widget);
-}
-
-static void
-lb_size_bar_system_setting_changed (GtkWidget        *widget,
-                                    GtkSystemSetting  setting)
-{
-  GTK_WIDGET_CLASS (lb_size_bar_parent_class)->system_setting_changed (widget, setting);
-  lb_chart_widget_changed (widget, &LB_SIZE_BAR (widget)->cache);
-  gtk_widget_queue_resize (widget);
-}
-
-static gboolean
-lb_size_bar_query_tooltip (GtkWidget  *widget,
-                           int         x,
-                           int         y,
-                           gboolean    keyboard_tooltip,
-                           GtkTooltip *tooltip)
+static char *
+lb_size_bar_describe_at (LbChartWidget *widget,
+                         double         x,
+                         double         y,
+                         gboolean       keyboard)
 {
   LbSizeBar *self = LB_SIZE_BAR (widget);
   g_autofree char *size = NULL;
-  g_autofree char *text = NULL;
   const LbSizeSegment *s;
   guint index;
 
   if (!lb_size_bar_get_segment_at (self, x, y, &index))
-    return FALSE;
+    return NULL;
   s = &self->segments[index];
   size = lb_chart_format_value (s->bytes, LB_CHART_FORMAT_BYTES, NAN);
   /* Translators: size bar tooltip: type, bytes, share of the total */
-  text = g_strdup_printf (_("%s: %s (%.1f%% of the model)"), s->name ? s->name : "?", size,
+  return g_strdup_printf (_("%s: %s (%.1f%% of the model)"), s->name ? s->name : "?", size,
                           self->total > 0 ? 100 * s->bytes / self->total : 0.0);
-  gtk_tooltip_set_text (tooltip, text);
-  return TRUE;
 }
 
 static void
@@ -209,70 +172,9 @@ free_segments (LbSizeBar *self)
 static void
 lb_size_bar_finalize (GObject *object)
 {
-  LbSizeBar *self = LB_SIZE_BAR (object);
-
-  lb_chart_cache_invalidate (&self->cache);
-  free_segments (self);
-  g_free (self->title);
+  free_segments (LB_SIZE_BAR (object));
 
   G_OBJECT_CLASS (lb_size_bar_parent_class)->finalize (object);
-}
-
-static void
-lb_size_bar_get_property (GObject    *object,
-                          guint       prop_id,
-                          GValue     *value,
-                          GParamSpec *pspec)
-{
-  LbSizeBar *self = LB_SIZE_BAR (object);
-
-  switch (prop_id)
-    {
-    case PROP_BUDGET:
-      g_value_set_double (value, self->budget);
-      break;
-    case PROP_TITLE:
-      g_value_set_string (value, self->title);
-      break;
-    case PROP_SHOW_LEGEND:
-      g_value_set_boolean (value, self->show_legend);
-      break;
-    case PROP_TOTAL:
-      g_value_set_double (value, self->total);
-      break;
-    case PROP_OVER_BUDGET:
-      g_value_set_boolean (value, self->over_budget);
-      break;
-    case PROP_N_SEGMENTS:
-      g_value_set_uint (value, self->n_segments);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-lb_size_bar_set_property (GObject      *object,
-                          guint         prop_id,
-                          const GValue *value,
-                          GParamSpec   *pspec)
-{
-  LbSizeBar *self = LB_SIZE_BAR (object);
-
-  switch (prop_id)
-    {
-    case PROP_BUDGET:
-      lb_size_bar_set_budget (self, g_value_get_double (value));
-      break;
-    case PROP_TITLE:
-      lb_size_bar_set_title (self, g_value_get_string (value));
-      break;
-    case PROP_SHOW_LEGEND:
-      lb_size_bar_set_show_legend (self, g_value_get_boolean (value));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
 }
 
 static void
@@ -280,28 +182,44 @@ lb_size_bar_class_init (LbSizeBarClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  LbChartWidgetClass *chart_class = LB_CHART_WIDGET_CLASS (klass);
   const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
   const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
 
   object_class->finalize = lb_size_bar_finalize;
-  object_class->get_property = lb_size_bar_get_property;
-  object_class->set_property = lb_size_bar_set_property;
 
-  widget_class->snapshot = lb_size_bar_snapshot;
   widget_class->get_request_mode = lb_size_bar_get_request_mode;
   widget_class->measure = lb_size_bar_measure;
-  widget_class->css_changed = lb_size_bar_css_changed;
-  widget_class->system_setting_changed = lb_size_bar_system_setting_changed;
-  widget_class->query_tooltip = lb_size_bar_query_tooltip;
 
-  properties[PROP_BUDGET] = g_param_spec_double ("budget", NULL, NULL, 0, G_MAXDOUBLE, 0, rw);
-  properties[PROP_TITLE] = g_param_spec_string ("title", NULL, NULL, NULL, rw);
-  properties[PROP_SHOW_LEGEND] = g_param_spec_boolean ("show-legend", NULL, NULL, TRUE, rw);
-  properties[PROP_TOTAL] = g_param_spec_double ("total", NULL, NULL, 0, G_MAXDOUBLE, 0, ro);
-  properties[PROP_OVER_BUDGET] = g_param_spec_boolean ("over-budget", NULL, NULL, FALSE, ro);
+  chart_class->draw = lb_size_bar_draw;
+  chart_class->describe_at = lb_size_bar_describe_at;
+  chart_class->update_accessible = lb_size_bar_update_accessible;
+  /* the height follows the width (measured above) */
+  lb_chart_widget_class_set_size_hints (chart_class, 160, 480, 0, 0);
+  lb_chart_widget_class_set_style_sets_height (chart_class);
+  lb_chart_widget_class_set_fallback_label (chart_class, N_("Model size"));
+
+  properties[PROP_BUDGET] =
+    lb_chart_widget_param (g_param_spec_double ("budget", NULL, NULL, 0, G_MAXDOUBLE, 0, rw),
+                           G_CALLBACK (lb_size_bar_get_budget),
+                           G_CALLBACK (lb_size_bar_set_budget));
+  properties[PROP_SHOW_LEGEND] =
+    lb_chart_widget_param (g_param_spec_boolean ("show-legend", NULL, NULL, TRUE, rw),
+                           G_CALLBACK (lb_size_bar_get_show_legend),
+                           G_CALLBACK (lb_size_bar_set_show_legend));
+  properties[PROP_TOTAL] =
+    lb_chart_widget_param (g_param_spec_double ("total", NULL, NULL, 0, G_MAXDOUBLE, 0, ro),
+                           G_CALLBACK (lb_size_bar_get_total),
+                           NULL);
+  properties[PROP_OVER_BUDGET] =
+    lb_chart_widget_param (g_param_spec_boolean ("over-budget", NULL, NULL, FALSE, ro),
+                           G_CALLBACK (lb_size_bar_get_over_budget),
+                           NULL);
   properties[PROP_N_SEGMENTS] =
-    g_param_spec_uint ("n-segments", NULL, NULL, 0, G_MAXUINT, 0, ro);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+    lb_chart_widget_param (g_param_spec_uint ("n-segments", NULL, NULL, 0, G_MAXUINT, 0, ro),
+                           G_CALLBACK (lb_size_bar_get_n_segments),
+                           NULL);
+  lb_chart_widget_class_install_properties (chart_class, N_PROPS, properties);
 
   gtk_widget_class_set_css_name (widget_class, "lb-size-bar");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
@@ -311,7 +229,6 @@ static void
 lb_size_bar_init (LbSizeBar *self)
 {
   self->show_legend = TRUE;
-  gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
   update_state (self);
 }
 
@@ -384,33 +301,11 @@ lb_size_bar_set_budget (LbSizeBar *self,
 
   if (!isfinite (budget) || budget < 0)
     budget = 0;
-  if (self->budget != budget)
-    {
-      self->budget = budget;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUDGET]);
-      update_state (self);
-    }
+  if (lb_chart_widget_set_field (self, &self->budget, budget, properties[PROP_BUDGET]))
+    update_state (self);
 }
 
-const char *
-lb_size_bar_get_title (LbSizeBar *self)
-{
-  g_return_val_if_fail (LB_IS_SIZE_BAR (self), NULL);
-  return self->title;
-}
-
-void
-lb_size_bar_set_title (LbSizeBar  *self,
-                       const char *title)
-{
-  g_return_if_fail (LB_IS_SIZE_BAR (self));
-
-  if (lb_chart_set_string (&self->title, title))
-    {
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TITLE]);
-      update_state (self);
-    }
-}
+LB_CHART_WIDGET_DEFINE_TITLE_ACCESSORS (LbSizeBar, lb_size_bar, LB_IS_SIZE_BAR)
 
 gboolean
 lb_size_bar_get_show_legend (LbSizeBar *self)
@@ -425,14 +320,9 @@ lb_size_bar_set_show_legend (LbSizeBar *self,
 {
   g_return_if_fail (LB_IS_SIZE_BAR (self));
 
-  show_legend = !!show_legend;
-  if (self->show_legend != show_legend)
-    {
-      self->show_legend = show_legend;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SHOW_LEGEND]);
-      lb_chart_widget_changed (GTK_WIDGET (self), &self->cache);
-      gtk_widget_queue_resize (GTK_WIDGET (self));
-    }
+  if (lb_chart_widget_set_field (self, &self->show_legend, !!show_legend,
+                                 properties[PROP_SHOW_LEGEND]))
+    gtk_widget_queue_resize (GTK_WIDGET (self));
 }
 
 double
@@ -459,7 +349,7 @@ lb_size_bar_get_segment_at (LbSizeBar *self,
 
   g_return_val_if_fail (LB_IS_SIZE_BAR (self), FALSE);
 
-  if (lb_chart_cache_ensure (&self->cache, GTK_WIDGET (self), draw) == NULL)
+  if (!lb_chart_widget_ensure_drawn (LB_CHART_WIDGET (self)))
     return FALSE;
   fill_data (self, &data);
   return lb_size_bar_segment_at (&data, &self->geometry, x, y, index);

@@ -4,12 +4,13 @@
 
 #include <gtk/gtk.h>
 
+#include "lb-chart-widget.h"
 #include "lb-size-bar-render.h"
 
 G_BEGIN_DECLS
 
 #define LB_TYPE_SIZE_BAR (lb_size_bar_get_type ())
-G_DECLARE_FINAL_TYPE (LbSizeBar, lb_size_bar, LB, SIZE_BAR, GtkWidget)
+G_DECLARE_FINAL_TYPE (LbSizeBar, lb_size_bar, LB, SIZE_BAR, LbChartWidget)
 
 GtkWidget   *lb_size_bar_new             (void);
 /* Copies names and sizes; segments are drawn in this order */

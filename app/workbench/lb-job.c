@@ -16,6 +16,7 @@ struct _LbJob
   gint64        start_time;
   gint64        end_time;
   double        max_stall_ms;
+  double        max_busy_ms;
   GMainContext *context;       /* where progress is delivered */
 
   /* Written by the worker, read by the idle, both under the lock */
@@ -171,6 +172,7 @@ lb_job_init (LbJob *self)
   self->fraction = -1.0;
   self->pending_fraction = -1.0;
   self->max_stall_ms = -1.0;
+  self->max_busy_ms = -1.0;
   self->state = LB_JOB_RUNNING;
   self->start_time = g_get_monotonic_time ();
   self->context = g_main_context_ref_thread_default ();
@@ -255,13 +257,21 @@ lb_job_get_max_stall_ms (LbJob *self)
   return self->max_stall_ms;
 }
 
+double
+lb_job_get_max_busy_ms (LbJob *self)
+{
+  g_return_val_if_fail (LB_IS_JOB (self), -1.0);
+  return self->max_busy_ms;
+}
+
 void
-lb_job_set_max_stall_ms (LbJob *self, double ms)
+lb_job_set_main_loop_stall (LbJob *self, double stall_ms, double busy_ms)
 {
   g_return_if_fail (LB_IS_JOB (self));
-  if (self->max_stall_ms == ms)
+  self->max_busy_ms = busy_ms;
+  if (self->max_stall_ms == stall_ms)
     return;
-  self->max_stall_ms = ms;
+  self->max_stall_ms = stall_ms;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_STALL_MS]);
 }
 

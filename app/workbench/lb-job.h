@@ -44,10 +44,13 @@ double        lb_job_get_elapsed       (LbJob *self);
 const char   *lb_job_get_error_message (LbJob *self);
 GCancellable *lb_job_get_cancellable   (LbJob *self);
 void          lb_job_cancel            (LbJob *self);
-/* Longest main-loop stall seen while the job ran (ms); set by whoever
- * watches the main loop (LbStallMonitor), -1 when nobody did. */
+/* The main loop while the job ran, set by whoever watches it
+ * (LbStallMonitor), -1 until then: the longest gap between two ticks of a
+ * 10 ms timer (wall clock), and the most CPU time the main thread spent
+ * between two ticks (busy). */
 double        lb_job_get_max_stall_ms  (LbJob *self);
-void          lb_job_set_max_stall_ms  (LbJob *self, double ms);
+double        lb_job_get_max_busy_ms   (LbJob *self);
+void          lb_job_set_main_loop_stall (LbJob *self, double stall_ms, double busy_ms);
 
 /* Any thread: queue a progress update (fraction < 0 keeps the current one,
  * stage NULL keeps the current text). Updates are coalesced. */

@@ -9,6 +9,24 @@
 #include "lb-target-tile.h"
 #include "lb-widgets.h"
 
+enum {
+  ROW_FORMAT,
+  ROW_PARAMS,
+  ROW_TENSORS,
+  ROW_TENSOR_BYTES,
+  ROW_FILE_SIZE,
+  ROW_VOCAB,
+  ROW_CONTEXT,
+  ROW_ARCH,
+  ROW_LAYERS,
+  ROW_EMBD,
+  ROW_FF,
+  ROW_HEADS,
+  ROW_HEAD_SIZE,
+  ROW_OUTPUT,
+  N_ROWS
+};
+
 struct _LbOverviewView
 {
   AdwBin                parent_instance;
@@ -17,6 +35,9 @@ struct _LbOverviewView
   GtkStack             *stack;
   AdwStatusPage        *loading_page;
   GtkSpinner           *loading_spinner;
+  GtkWidget            *reload_box;
+  GtkSpinner           *reload_spinner;
+  GtkLabel             *reload_label;
   GtkLabel             *name_label;
   GtkLabel             *summary_label;
   GtkLabel             *path_label;
@@ -29,7 +50,8 @@ struct _LbOverviewView
   AdwPreferencesGroup  *arch_group;
 
   LbSizeBar            *size_bar;
-  GPtrArray            *rows;      /* the card's rows, rebuilt for each model */
+  AdwActionRow         *rows[N_ROWS];
+  GtkLabel             *values[N_ROWS];
   GSettings            *settings;
   LbModel              *model;
   char                 *loading;
@@ -37,12 +59,20 @@ struct _LbOverviewView
 
 G_DEFINE_FINAL_TYPE (LbOverviewView, lb_overview_view, ADW_TYPE_BIN)
 
+/* The rows are made once: a new model only changes their text, so that
+ * landing a result re-measures labels, not a whole new page. */
+
+/* With a model on screen, the next one loads behind a small pill; the
+ * card is replaced only once the new model is there. */
 static void
 update_page (LbOverviewView *self)
 {
-  const char *page = self->loading != NULL ? "loading" : self->model != NULL ? "model" : "empty";
+  gboolean loading = self->loading != NULL;
+  const char *page = self->model != NULL ? "model" : loading ? "loading" : "empty";
 
-  gtk_spinner_set_spinning (self->loading_spinner, self->loading != NULL);
+  gtk_spinner_set_spinning (self->loading_spinner, loading && self->model == NULL);
+  gtk_spinner_set_spinning (self->reload_spinner, loading && self->model != NULL);
+  gtk_widget_set_visible (self->reload_box, loading && self->model != NULL);
   gtk_stack_set_visible_child_name (self->stack, page);
 }
 
@@ -70,15 +100,14 @@ format_name (LbModelFormat format)
     }
 }
 
-/* A row with its value as a label at the end; takes value */
 static void
 add_row (LbOverviewView      *self,
          AdwPreferencesGroup *group,
-         const char          *title,
-         char                *value)
+         guint                index,
+         const char          *title)
 {
   GtkWidget *row = adw_action_row_new ();
-  GtkWidget *label = gtk_label_new (value);
+  GtkWidget *label = gtk_label_new (NULL);
 
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
   gtk_label_set_selectable (GTK_LABEL (label), TRUE);
@@ -90,7 +119,16 @@ add_row (LbOverviewView      *self,
   gtk_accessible_update_relation (GTK_ACCESSIBLE (label),
                                   GTK_ACCESSIBLE_RELATION_LABELLED_BY, row, NULL, -1);
   adw_preferences_group_add (group, row);
-  g_ptr_array_add (self->rows, row);
+  self->rows[index] = ADW_ACTION_ROW (row);
+  self->values[index] = GTK_LABEL (label);
+}
+
+/* Takes value */
+static void
+set_value (LbOverviewView *self, guint index, char *value)
+{
+  if (g_strcmp0 (gtk_label_get_label (self->values[index]), value) != 0)
+    gtk_label_set_label (self->values[index], value);
   g_free (value);
 }
 
@@ -98,19 +136,6 @@ static char *
 count_or_unknown (guint64 n)
 {
   return n > 0 ? lb_format_count (n) : g_strdup (_("Unknown"));
-}
-
-static void
-clear_rows (LbOverviewView *self)
-{
-  for (guint i = 0; i < self->rows->len; i++)
-    {
-      GtkWidget *row = g_ptr_array_index (self->rows, i);
-      GtkWidget *group = gtk_widget_get_ancestor (row, ADW_TYPE_PREFERENCES_GROUP);
-
-      adw_preferences_group_remove (ADW_PREFERENCES_GROUP (group), row);
-    }
-  g_ptr_array_set_size (self->rows, 0);
 }
 
 static int
@@ -173,27 +198,26 @@ fill_card (LbOverviewView *self, LbModel *model)
   gtk_label_set_label (self->summary_label, summary);
   gtk_label_set_label (self->path_label, lb_model_get_path (model));
 
-  clear_rows (self);
-  add_row (self, self->model_group, _("Format"), g_strdup (format_name (format)));
-  add_row (self, self->model_group, _("Parameters"), lb_format_count (n_params));
-  add_row (self, self->model_group, _("Tensors"), lb_format_count (lb_model_get_n_tensors (model)));
-  add_row (self, self->model_group, _("Tensor Data"), g_format_size (lb_model_get_tensor_bytes (model)));
-  add_row (self, self->model_group,
-           format == LB_MODEL_FORMAT_HF ? _("Folder Size") : _("File Size"),
-           g_strdup (size_text));
-  add_row (self, self->model_group, _("Vocabulary"), count_or_unknown (hp->n_vocab));
-  add_row (self, self->model_group, _("Context Length"), count_or_unknown (hp->n_ctx_train));
+  set_value (self, ROW_FORMAT, g_strdup (format_name (format)));
+  set_value (self, ROW_PARAMS, lb_format_count (n_params));
+  set_value (self, ROW_TENSORS, lb_format_count (lb_model_get_n_tensors (model)));
+  set_value (self, ROW_TENSOR_BYTES, g_format_size (lb_model_get_tensor_bytes (model)));
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->rows[ROW_FILE_SIZE]),
+                                 format == LB_MODEL_FORMAT_HF ? _("Folder Size") : _("File Size"));
+  set_value (self, ROW_FILE_SIZE, g_strdup (size_text));
+  set_value (self, ROW_VOCAB, count_or_unknown (hp->n_vocab));
+  set_value (self, ROW_CONTEXT, count_or_unknown (hp->n_ctx_train));
 
-  add_row (self, self->arch_group, _("Architecture"), g_strdup (lb_model_get_architecture (model)));
-  add_row (self, self->arch_group, _("Layers"), lb_format_count (hp->n_layer));
-  add_row (self, self->arch_group, _("Embedding Width"), lb_format_count (hp->n_embd));
-  add_row (self, self->arch_group, _("Feed-Forward Width"), lb_format_count (hp->n_ff));
-  add_row (self, self->arch_group, _("Attention Heads"),
-           /* Translators: attention heads: query heads, key/value heads */
-           g_strdup_printf (_("%u query, %u key/value"), hp->n_head, hp->n_head_kv));
-  add_row (self, self->arch_group, _("Head Size"), lb_format_count (hp->head_dim));
-  add_row (self, self->arch_group, _("Output Layer"),
-           g_strdup (hp->tied_output ? _("Shared with the embedding") : _("Separate")));
+  set_value (self, ROW_ARCH, g_strdup (lb_model_get_architecture (model)));
+  set_value (self, ROW_LAYERS, lb_format_count (hp->n_layer));
+  set_value (self, ROW_EMBD, lb_format_count (hp->n_embd));
+  set_value (self, ROW_FF, lb_format_count (hp->n_ff));
+  /* Translators: attention heads: query heads, key/value heads */
+  set_value (self, ROW_HEADS, g_strdup_printf (_("%u query, %u key/value"),
+                                               hp->n_head, hp->n_head_kv));
+  set_value (self, ROW_HEAD_SIZE, lb_format_count (hp->head_dim));
+  set_value (self, ROW_OUTPUT,
+             g_strdup (hp->tied_output ? _("Shared with the embedding") : _("Separate")));
 
   fill_type_mix (self, model);
 
@@ -227,6 +251,13 @@ lb_overview_view_set_loading (LbOverviewView *self, const char *name)
   g_free (self->loading);
   self->loading = g_strdup (name);
   adw_status_page_set_description (self->loading_page, name);
+  if (name != NULL)
+    {
+      /* Translators: shown over the current model while another one opens */
+      g_autofree char *text = g_strdup_printf (_("Opening %s…"), name);
+
+      gtk_label_set_label (self->reload_label, text);
+    }
   update_page (self);
 }
 
@@ -252,10 +283,9 @@ lb_overview_view_dispose (GObject *object)
 {
   LbOverviewView *self = LB_OVERVIEW_VIEW (object);
 
-  gtk_widget_dispose_template (GTK_WIDGET (self), LB_TYPE_OVERVIEW_VIEW);
+  /* AdwBin disposes its child, the template's stack */
   g_clear_object (&self->model);
   g_clear_object (&self->settings);
-  g_clear_pointer (&self->rows, g_ptr_array_unref);
   g_clear_pointer (&self->loading, g_free);
 
   G_OBJECT_CLASS (lb_overview_view_parent_class)->dispose (object);
@@ -275,6 +305,9 @@ lb_overview_view_class_init (LbOverviewViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LbOverviewView, stack);
   gtk_widget_class_bind_template_child (widget_class, LbOverviewView, loading_page);
   gtk_widget_class_bind_template_child (widget_class, LbOverviewView, loading_spinner);
+  gtk_widget_class_bind_template_child (widget_class, LbOverviewView, reload_box);
+  gtk_widget_class_bind_template_child (widget_class, LbOverviewView, reload_spinner);
+  gtk_widget_class_bind_template_child (widget_class, LbOverviewView, reload_label);
   gtk_widget_class_bind_template_child (widget_class, LbOverviewView, name_label);
   gtk_widget_class_bind_template_child (widget_class, LbOverviewView, summary_label);
   gtk_widget_class_bind_template_child (widget_class, LbOverviewView, path_label);
@@ -292,7 +325,21 @@ lb_overview_view_init (LbOverviewView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  self->rows = g_ptr_array_new ();
+  add_row (self, self->model_group, ROW_FORMAT, _("Format"));
+  add_row (self, self->model_group, ROW_PARAMS, _("Parameters"));
+  add_row (self, self->model_group, ROW_TENSORS, _("Tensors"));
+  add_row (self, self->model_group, ROW_TENSOR_BYTES, _("Tensor Data"));
+  add_row (self, self->model_group, ROW_FILE_SIZE, _("File Size"));
+  add_row (self, self->model_group, ROW_VOCAB, _("Vocabulary"));
+  add_row (self, self->model_group, ROW_CONTEXT, _("Context Length"));
+  add_row (self, self->arch_group, ROW_ARCH, _("Architecture"));
+  add_row (self, self->arch_group, ROW_LAYERS, _("Layers"));
+  add_row (self, self->arch_group, ROW_EMBD, _("Embedding Width"));
+  add_row (self, self->arch_group, ROW_FF, _("Feed-Forward Width"));
+  add_row (self, self->arch_group, ROW_HEADS, _("Attention Heads"));
+  add_row (self, self->arch_group, ROW_HEAD_SIZE, _("Head Size"));
+  add_row (self, self->arch_group, ROW_OUTPUT, _("Output Layer"));
+
   self->size_bar = LB_SIZE_BAR (lb_size_bar_new ());
   lb_size_bar_set_show_legend (self->size_bar, TRUE);
   gtk_widget_set_hexpand (GTK_WIDGET (self->size_bar), TRUE);

@@ -56,10 +56,11 @@ job_watch_end (gpointer data)
 {
   JobWatch *watch = data;
   double stall = lb_stall_monitor_get_max_gap_ms (watch->monitor);
+  double busy = lb_stall_monitor_get_max_busy_ms (watch->monitor);
 
-  g_debug ("job \"%s\": %.3f s, longest main-loop stall %.1f ms",
-           lb_job_get_title (watch->job), lb_job_get_elapsed (watch->job), stall);
-  lb_job_set_max_stall_ms (watch->job, stall);
+  g_debug ("job \"%s\": %.3f s, longest main-loop stall %.1f ms (main thread busy %.1f ms)",
+           lb_job_get_title (watch->job), lb_job_get_elapsed (watch->job), stall, busy);
+  lb_job_set_main_loop_stall (watch->job, stall, busy);
   lb_stall_monitor_free (watch->monitor);
   g_object_unref (watch->job);
   g_free (watch);
@@ -476,15 +477,11 @@ lb_window_close_request (GtkWindow *window)
   return GTK_WINDOW_CLASS (lb_window_parent_class)->close_request (window);
 }
 
+/* GtkWindow:application is set after construction, hence not in constructed */
 static void
-lb_window_constructed (GObject *object)
+setup_for_application (LbWindow      *self,
+                       LbApplication *app)
 {
-  LbWindow *self = LB_WINDOW (object);
-  LbApplication *app;
-
-  G_OBJECT_CLASS (lb_window_parent_class)->constructed (object);
-
-  app = LB_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
   self->settings = g_object_ref (lb_application_get_settings (app));
   g_menu_append_section (self->recent_menu, NULL, lb_application_get_recent_menu (app));
 
@@ -516,8 +513,6 @@ lb_window_dispose (GObject *object)
   g_clear_object (&self->chooser);
   g_clear_object (&self->load_job);
 
-  gtk_widget_dispose_template (GTK_WIDGET (self), LB_TYPE_WINDOW);
-
   G_OBJECT_CLASS (lb_window_parent_class)->dispose (object);
 }
 
@@ -540,7 +535,6 @@ lb_window_class_init (LbWindowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
 
-  object_class->constructed = lb_window_constructed;
   object_class->dispose = lb_window_dispose;
   object_class->finalize = lb_window_finalize;
   window_class->close_request = lb_window_close_request;
@@ -597,5 +591,11 @@ lb_window_init (LbWindow *self)
 LbWindow *
 lb_window_new (LbApplication *app)
 {
-  return g_object_new (LB_TYPE_WINDOW, "application", app, NULL);
+  LbWindow *self;
+
+  g_return_val_if_fail (LB_IS_APPLICATION (app), NULL);
+
+  self = g_object_new (LB_TYPE_WINDOW, "application", app, NULL);
+  setup_for_application (self, app);
+  return self;
 }

@@ -67,6 +67,20 @@ lb_gauge_data_format_value (const LbGaugeData *data,
                                 data->digits >= 0 ? pow (10, -MIN (data->digits, 9)) : NAN);
 }
 
+char *
+lb_gauge_data_format_with_unit (const LbGaugeData *data,
+                                double             value)
+{
+  char *text = lb_gauge_data_format_value (data, value);
+  char *with_unit;
+
+  if (data->unit == NULL || data->unit[0] == '\0')
+    return text;
+  with_unit = g_strdup_printf ("%s %s", text, data->unit);
+  g_free (text);
+  return with_unit;
+}
+
 double
 lb_gauge_geometry_angle (const LbGaugeGeometry *geometry,
                          double                 value)
@@ -108,13 +122,7 @@ target_caption (const LbGaugeData *data,
   if (verdict == LB_GAUGE_NEUTRAL)
     return NULL;
 
-  value = lb_gauge_data_format_value (data, data->target);
-  if (data->unit != NULL && data->unit[0] != '\0')
-    {
-      char *with_unit = g_strdup_printf ("%s %s", value, data->unit);
-      g_free (value);
-      value = with_unit;
-    }
+  value = lb_gauge_data_format_with_unit (data, data->target);
   if (data->lower_is_better)
     /* Translators: the target of a gauge; %s is a value with its unit */
     text = g_strdup_printf (_("Target ≤ %s"), value);

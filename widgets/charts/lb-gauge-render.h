@@ -40,6 +40,8 @@ LbGaugeVerdict lb_gauge_data_verdict (const LbGaugeData *data);
 void           lb_gauge_data_scale   (const LbGaugeData *data, double *min, double *max);
 /* The value as the gauge prints it, e.g. "42.5" */
 char          *lb_gauge_data_format_value (const LbGaugeData *data, double value);
+/* The same followed by the unit when there is one, e.g. "42.5 ms" */
+char          *lb_gauge_data_format_with_unit (const LbGaugeData *data, double value);
 void           lb_gauge_render (cairo_t *cr, double width, double height,
                                 const LbGaugeData *data, const LbChartStyle *style,
                                 LbGaugeGeometry *geometry);

@@ -1,0 +1,325 @@
+/* lb-matmul-quant-avx2.c: AVX2 tile kernels for the block formats the
+ * engine meets most (Q8_0 and Q4_0 against Q8_0 activations, Q4_K and
+ * Q6_K against Q8_K), computing up to 4 weight rows × 4 tokens at once so
+ * that a weight block is unpacked once for several tokens instead of once
+ * per (row, token) as a vec_dot call does.
+ *
+ * Products of bytes: _mm256_maddubs_epi16 multiplies unsigned by signed
+ * bytes and adds adjacent pairs into int16 with saturation. Every use here
+ * stays below the limit: the signed-by-signed products go through the sign
+ * trick (|w| times x with w's sign, |w| <= 128, |x| <= 127 as Lowbit's
+ * activation quantizers produce), the K formats have unsigned levels of at
+ * most 63. Integer block sums are exact; each output then accumulates its
+ * blocks as d * (float) lanes in 8 float lanes, the same sequence whatever
+ * the tile shape, so a batch and single tokens agree bit for bit. */
+#include "lb-matmul-private.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "lb-quant-private.h"
+
+#define ALWAYS_INLINE static inline __attribute__ ((always_inline))
+#define UNROLL _Pragma ("GCC unroll 8")
+
+ALWAYS_INLINE float
+hsum (__m256 v)
+{
+  __m128 s = _mm_add_ps (_mm256_castps256_ps128 (v), _mm256_extractf128_ps (v, 1));
+  s = _mm_add_ps (s, _mm_movehl_ps (s, s));
+  s = _mm_add_ss (s, _mm_movehdup_ps (s));
+  return _mm_cvtss_f32 (s);
+}
+
+ALWAYS_INLINE float
+half (guint16 h)
+{
+  return _cvtsh_ss (GUINT16_FROM_LE (h));
+}
+
+ALWAYS_INLINE __m256i
+load32 (const void *p)
+{
+  return _mm256_loadu_si256 ((const __m256i *) p);
+}
+
+/* The tile shapes the callers use: 1..4 rows of one token (decode), 1..2
+ * rows of 1..4 tokens (batches). Anything else runs row by row. */
+#define DEFINE_TILE_DISPATCH(name)                                                       \
+  void                                                                                   \
+  name (gint64 n, const void *w, gsize ldw, guint nr, const void *x, gsize ldx, guint nt, \
+        float *out, gsize ldo)                                                           \
+  {                                                                                      \
+    switch (nr * 8 + nt)                                                                 \
+      {                                                                                  \
+      case 4 * 8 + 1: name##_n (4, 1, n, w, ldw, x, ldx, out, ldo); return;              \
+      case 3 * 8 + 1: name##_n (3, 1, n, w, ldw, x, ldx, out, ldo); return;              \
+      case 2 * 8 + 1: name##_n (2, 1, n, w, ldw, x, ldx, out, ldo); return;              \
+      case 1 * 8 + 1: name##_n (1, 1, n, w, ldw, x, ldx, out, ldo); return;              \
+      case 2 * 8 + 2: name##_n (2, 2, n, w, ldw, x, ldx, out, ldo); return;              \
+      case 2 * 8 + 3: name##_n (2, 3, n, w, ldw, x, ldx, out, ldo); return;              \
+      case 2 * 8 + 4: name##_n (2, 4, n, w, ldw, x, ldx, out, ldo); return;              \
+      case 1 * 8 + 2: name##_n (1, 2, n, w, ldw, x, ldx, out, ldo); return;              \
+      case 1 * 8 + 3: name##_n (1, 3, n, w, ldw, x, ldx, out, ldo); return;              \
+      case 1 * 8 + 4: name##_n (1, 4, n, w, ldw, x, ldx, out, ldo); return;              \
+      default:                                                                           \
+        for (guint r = 0; r < nr; r++)                                                   \
+          for (guint t = 0; t < nt; t++)                                                 \
+            name##_n (1, 1, n, (const guint8 *) w + r * ldw, ldw,                        \
+                      (const guint8 *) x + t * ldx, ldx, out + t * ldo + r, ldo);        \
+      }                                                                                  \
+  }
+
+/* ---- 32-element blocks against Q8_0 ------------------------------------------- */
+
+/* the 32 signed weights of a block, in element order */
+ALWAYS_INLINE __m256i
+q8_0_values (const void *blk)
+{
+  return load32 (((const LbBlockQ8_0 *) blk)->qs);
+}
+
+ALWAYS_INLINE __m256i
+q4_0_values (const void *blk)
+{
+  /* element j < 16 is the low nibble of qs[j], element j + 16 its high one */
+  __m128i v = _mm_loadu_si128 ((const __m128i *) ((const LbBlockQ4_0 *) blk)->qs);
+  __m128i lo = _mm_and_si128 (v, _mm_set1_epi8 (0x0f));
+  __m128i hi = _mm_and_si128 (_mm_srli_epi16 (v, 4), _mm_set1_epi8 (0x0f));
+  return _mm256_sub_epi8 (_mm256_set_m128i (hi, lo), _mm256_set1_epi8 (8));
+}
+
+#define DEFINE_QK32_TILE(name, BLOCK, VALUES)                                             \
+  ALWAYS_INLINE void                                                                     \
+  name##_n (const guint NR, const guint NT, gint64 n, const void *w, gsize ldw,          \
+            const void *x, gsize ldx, float *out, gsize ldo)                             \
+  {                                                                                      \
+    const __m256i ones = _mm256_set1_epi16 (1);                                          \
+    __m256 acc[LB_MM_QTILE_TOKENS][LB_MM_QTILE_ROWS];                                    \
+                                                                                         \
+    UNROLL for (guint t = 0; t < NT; t++)                                                \
+      UNROLL for (guint r = 0; r < NR; r++)                                              \
+        acc[t][r] = _mm256_setzero_ps ();                                                \
+    for (gint64 b = 0; b < n / LB_QK; b++)                                               \
+      {                                                                                  \
+        __m256i wv[LB_MM_QTILE_ROWS], wabs[LB_MM_QTILE_ROWS];                            \
+        __m256 dw[LB_MM_QTILE_ROWS];                                                     \
+                                                                                         \
+        UNROLL for (guint r = 0; r < NR; r++)                                            \
+          {                                                                              \
+            const BLOCK *blk = (const BLOCK *) ((const guint8 *) w + r * ldw) + b;       \
+            wv[r] = VALUES (blk);                                                        \
+            wabs[r] = _mm256_sign_epi8 (wv[r], wv[r]);                                   \
+            dw[r] = _mm256_set1_ps (half (blk->d));                                      \
+          }                                                                              \
+        UNROLL for (guint t = 0; t < NT; t++)                                            \
+          {                                                                              \
+            const LbBlockQ8_0 *xb = (const LbBlockQ8_0 *) ((const guint8 *) x + t * ldx) + b; \
+            __m256i xv = load32 (xb->qs);                                                \
+            __m256 dx = _mm256_set1_ps (half (xb->d));                                   \
+                                                                                         \
+            UNROLL for (guint r = 0; r < NR; r++)                                        \
+              {                                                                          \
+                __m256i p = _mm256_maddubs_epi16 (wabs[r], _mm256_sign_epi8 (xv, wv[r])); \
+                __m256 s = _mm256_cvtepi32_ps (_mm256_madd_epi16 (p, ones));             \
+                acc[t][r] = _mm256_fmadd_ps (_mm256_mul_ps (dw[r], dx), s, acc[t][r]);   \
+              }                                                                          \
+          }                                                                              \
+      }                                                                                  \
+    UNROLL for (guint t = 0; t < NT; t++)                                                \
+      UNROLL for (guint r = 0; r < NR; r++)                                              \
+        out[t * ldo + r] = hsum (acc[t][r]);                                             \
+  }                                                                                      \
+  DEFINE_TILE_DISPATCH (name)
+
+DEFINE_QK32_TILE (lb_mm_q8_0_tile_avx2, LbBlockQ8_0, q8_0_values)
+DEFINE_QK32_TILE (lb_mm_q4_0_tile_avx2, LbBlockQ4_0, q4_0_values)
+
+/* ---- Q4_K against Q8_K ------------------------------------------------------------ */
+
+/* The 8 six-bit scales and 8 mins of a Q4_K block (see
+ * lb_quant_k4_get_scale_min) as bytes j = 0..7 of *sc and *m, unpacked from
+ * the 12 bytes a (0..3), b (4..7), c (8..11) four at a time: scales 0..3
+ * are the low 6 bits of a, mins 0..3 those of b; scale 4 + k is the low
+ * nibble of c_k with the top two bits of a_k above it, min 4 + k the high
+ * nibble of c_k with the top two bits of b_k. */
+ALWAYS_INLINE void
+q4_k_scales_mins (const guint8 *s, guint64 *sc, guint64 *m)
+{
+  guint32 a, b, c;
+
+  memcpy (&a, s, 4);
+  memcpy (&b, s + 4, 4);
+  memcpy (&c, s + 8, 4);
+  a = GUINT32_FROM_LE (a);
+  b = GUINT32_FROM_LE (b);
+  c = GUINT32_FROM_LE (c);
+  *sc = (a & 0x3f3f3f3fu)
+        | (guint64) ((c & 0x0f0f0f0fu) | (((a >> 6) & 0x03030303u) << 4)) << 32;
+  *m = (b & 0x3f3f3f3fu)
+       | (guint64) (((c >> 4) & 0x0f0f0f0fu) | (((b >> 6) & 0x03030303u) << 4)) << 32;
+}
+
+/* bytes (2k, 2k + 1) of every 128-bit lane repeated: broadcasts int16 k */
+ALWAYS_INLINE __m256i
+word_mask (int k)
+{
+  return _mm256_set1_epi16 ((short) ((2 * k) | ((2 * k + 1) << 8)));
+}
+
+ALWAYS_INLINE void
+lb_mm_q4_k_tile_avx2_n (const guint NR, const guint NT, gint64 n, const void *w, gsize ldw,
+                        const void *x, gsize ldx, float *out, gsize ldo)
+{
+  const __m256i m4 = _mm256_set1_epi8 (0x0f);
+  __m256 acc[LB_MM_QTILE_TOKENS][LB_MM_QTILE_ROWS];
+
+  UNROLL for (guint t = 0; t < NT; t++)
+    UNROLL for (guint r = 0; r < NR; r++)
+      acc[t][r] = _mm256_setzero_ps ();
+
+  for (gint64 b = 0; b < n / LB_QK_K; b++)
+    {
+      const LbBlockQ8_K *xb[LB_MM_QTILE_TOKENS];
+
+      UNROLL for (guint t = 0; t < NT; t++)
+        xb[t] = (const LbBlockQ8_K *) ((const guint8 *) x + t * ldx) + b;
+
+      /* one row at a time keeps few registers live; each output still
+       * sees the same sequence of operations */
+      UNROLL for (guint r = 0; r < NR; r++)
+        {
+          const LbBlockQ4_K *wb = (const LbBlockQ4_K *) ((const guint8 *) w + r * ldw) + b;
+          __m256i isum[LB_MM_QTILE_TOKENS], sc16, mins;
+          guint64 sc, m;
+
+          q4_k_scales_mins (wb->scales, &sc, &m);
+          sc16 = _mm256_broadcastsi128_si256 (_mm_cvtepu8_epi16 (_mm_cvtsi64_si128 ((gint64) sc)));
+          /* min j against bsums 2j and 2j + 1: each min twice */
+          mins = _mm256_cvtepu16_epi32 (_mm_cvtepu8_epi16 (_mm_cvtsi64_si128 ((gint64) m)));
+          mins = _mm256_or_si256 (mins, _mm256_slli_epi32 (mins, 16));
+          UNROLL for (guint t = 0; t < NT; t++)
+            isum[t] = _mm256_setzero_si256 ();
+
+          /* chunk c: the low nibbles of qs[32 c ..] are sub-block 2c, the
+           * high ones sub-block 2c + 1 */
+          UNROLL for (int c = 0; c < 4; c++)
+            {
+              __m256i q = load32 (wb->qs + 32 * c);
+              __m256i lo = _mm256_and_si256 (q, m4);
+              __m256i hi = _mm256_and_si256 (_mm256_srli_epi16 (q, 4), m4);
+              __m256i sl = _mm256_shuffle_epi8 (sc16, word_mask (2 * c));
+              __m256i sh = _mm256_shuffle_epi8 (sc16, word_mask (2 * c + 1));
+
+              UNROLL for (guint t = 0; t < NT; t++)
+                {
+                  __m256i pl = _mm256_madd_epi16 (_mm256_maddubs_epi16 (lo, load32 (xb[t]->qs + 64 * c)), sl);
+                  __m256i ph = _mm256_madd_epi16 (_mm256_maddubs_epi16 (hi, load32 (xb[t]->qs + 64 * c + 32)), sh);
+                  isum[t] = _mm256_add_epi32 (isum[t], _mm256_add_epi32 (pl, ph));
+                }
+            }
+
+          UNROLL for (guint t = 0; t < NT; t++)
+            {
+              float d = half (wb->d) * xb[t]->d;
+              float dmin = half (wb->dmin) * xb[t]->d;
+              __m256 mv = _mm256_cvtepi32_ps (_mm256_madd_epi16 (load32 (xb[t]->bsums), mins));
+
+              acc[t][r] = _mm256_fmadd_ps (_mm256_set1_ps (d), _mm256_cvtepi32_ps (isum[t]),
+                                           acc[t][r]);
+              acc[t][r] = _mm256_fnmadd_ps (_mm256_set1_ps (dmin), mv, acc[t][r]);
+            }
+        }
+    }
+  UNROLL for (guint t = 0; t < NT; t++)
+    UNROLL for (guint r = 0; r < NR; r++)
+      out[t * ldo + r] = hsum (acc[t][r]);
+}
+
+DEFINE_TILE_DISPATCH (lb_mm_q4_k_tile_avx2)
+
+/* ---- Q6_K against Q8_K ------------------------------------------------------------ */
+
+/* the 32 six-bit levels (0..63) of group g (0..3) of a half, from that
+ * half's ql[0..31], ql[32..63] and qh[0..31] */
+ALWAYS_INLINE __m256i
+q6_levels (__m256i ql0, __m256i ql1, __m256i qh, int g)
+{
+  const __m256i m4 = _mm256_set1_epi8 (0x0f);
+  const __m256i m2 = _mm256_set1_epi8 (0x03);
+  __m256i low = g == 0 ? _mm256_and_si256 (ql0, m4)
+              : g == 1 ? _mm256_and_si256 (ql1, m4)
+              : g == 2 ? _mm256_and_si256 (_mm256_srli_epi16 (ql0, 4), m4)
+              : _mm256_and_si256 (_mm256_srli_epi16 (ql1, 4), m4);
+  __m256i high = _mm256_and_si256 (_mm256_srli_epi16 (qh, 2 * g), m2);
+  return _mm256_or_si256 (low, _mm256_slli_epi16 (high, 4));
+}
+
+ALWAYS_INLINE void
+lb_mm_q6_k_tile_avx2_n (const guint NR, const guint NT, gint64 n, const void *w, gsize ldw,
+                        const void *x, gsize ldx, float *out, gsize ldo)
+{
+  __m256 acc[LB_MM_QTILE_TOKENS][LB_MM_QTILE_ROWS];
+
+  UNROLL for (guint t = 0; t < NT; t++)
+    UNROLL for (guint r = 0; r < NR; r++)
+      acc[t][r] = _mm256_setzero_ps ();
+
+  for (gint64 b = 0; b < n / LB_QK_K; b++)
+    {
+      const LbBlockQ8_K *xb[LB_MM_QTILE_TOKENS];
+
+      UNROLL for (guint t = 0; t < NT; t++)
+        xb[t] = (const LbBlockQ8_K *) ((const guint8 *) x + t * ldx) + b;
+
+      UNROLL for (guint r = 0; r < NR; r++)
+        {
+          const LbBlockQ6_K *wb = (const LbBlockQ6_K *) ((const guint8 *) w + r * ldw) + b;
+          /* scales 0..7 in the low 128 bits, 8..15 in the high ones */
+          __m256i sc16 = _mm256_cvtepi8_epi16 (_mm_loadu_si128 ((const __m128i *) wb->scales));
+          __m256i isum[LB_MM_QTILE_TOKENS];
+
+          /* the -32 offset of the levels: start from -32 sum_j sc_j (sum of x over j) */
+          UNROLL for (guint t = 0; t < NT; t++)
+            isum[t] = _mm256_sub_epi32 (_mm256_setzero_si256 (),
+                                        _mm256_slli_epi32 (_mm256_madd_epi16 (load32 (xb[t]->bsums),
+                                                                              sc16), 5));
+          UNROLL for (int h = 0; h < 2; h++)
+            {
+              const guint8 *ql = wb->ql + 64 * h;
+              __m256i ql0 = load32 (ql), ql1 = load32 (ql + 32), qh = load32 (wb->qh + 32 * h);
+              /* this half's 8 scales in both 128-bit lanes */
+              __m256i sch = _mm256_permute2x128_si256 (sc16, sc16, h ? 0x11 : 0x00);
+
+              UNROLL for (int g = 0; g < 4; g++)
+                {
+                  /* group g: 32 elements from 128 h + 32 g; the first 16
+                   * use scale 8 h + 2 g, the next 16 the one after */
+                  __m256i lv = q6_levels (ql0, ql1, qh, g);
+                  __m256i scv = _mm256_shuffle_epi8 (sch, _mm256_set_m128i (
+                                                             _mm256_castsi256_si128 (word_mask (2 * g + 1)),
+                                                             _mm256_castsi256_si128 (word_mask (2 * g))));
+
+                  UNROLL for (guint t = 0; t < NT; t++)
+                    {
+                      __m256i xv = load32 (xb[t]->qs + 128 * h + 32 * g);
+                      isum[t] = _mm256_add_epi32 (isum[t], _mm256_madd_epi16 (
+                                                              _mm256_maddubs_epi16 (lv, xv), scv));
+                    }
+                }
+            }
+
+          UNROLL for (guint t = 0; t < NT; t++)
+            {
+              float d = half (wb->d) * xb[t]->d;
+              acc[t][r] = _mm256_fmadd_ps (_mm256_set1_ps (d), _mm256_cvtepi32_ps (isum[t]),
+                                           acc[t][r]);
+            }
+        }
+    }
+  UNROLL for (guint t = 0; t < NT; t++)
+    UNROLL for (guint r = 0; r < NR; r++)
+      out[t * ldo + r] = hsum (acc[t][r]);
+}
+
+DEFINE_TILE_DISPATCH (lb_mm_q6_k_tile_avx2)
