@@ -12,8 +12,12 @@ GOptionContext *
 lb_cli_context_new (const char *cmd, const char *args, const char *summary,
                     const char *description)
 {
-  g_autofree char *param = g_strdup_printf ("%s %s", cmd, args);
-  GOptionContext *ctx = g_option_context_new (param);
+  g_autofree char *prgname = g_strdup_printf ("lowbit %s", cmd);
+  GOptionContext *ctx;
+
+  /* usage lines read "lowbit CMD [OPTION…] ARGS"; one command per process */
+  g_set_prgname (prgname);
+  ctx = g_option_context_new (args);
 
   g_option_context_set_summary (ctx, summary);
   if (description)

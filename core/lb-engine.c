@@ -540,7 +540,8 @@ typedef struct {
   const gint32 *tokens;
   guint         n;
   guint         pos0;
-  guint         il;
+  guint         il;           /* the block being computed */
+  guint         first_out;    /* the first row whose logits are wanted */
 } Pass;
 
 /* out = x / sqrt (mean (x^2) + eps) * w, as the reference computes it */
@@ -723,10 +724,10 @@ step_output_norm (gsize begin, gsize end, guint thread, gpointer data)
   const Pass *p = data;
   LbEngine *e = p->e;
   guint d = e->hp.n_embd;
-  /* p->il holds the first row here */
+
   for (gsize i = begin; i < end; i++)
     {
-      gsize t = p->il + i;
+      gsize t = p->first_out + i;
       rmsnorm (e->in_embd.f32 + t * d, e->x + t * d, e->output_norm, d, e->hp.norm_eps);
       lb_matmul_input_prepare_row (&e->in_embd, (guint) t);
     }
@@ -800,7 +801,7 @@ static void
 forward (LbEngine *e, const gint32 *tokens, guint n, float *logits, float *last_logits)
 {
   const LbHParams *hp = &e->hp;
-  Pass p = { e, tokens, n, e->n_past, 0 };
+  Pass p = { e, tokens, n, e->n_past, 0, 0 };
 
   over_tokens (&p, n, step_embed);
   for (guint il = 0; il < hp->n_layer; il++)
@@ -821,7 +822,7 @@ forward (LbEngine *e, const gint32 *tokens, guint n, float *logits, float *last_
       LbMatmulJob job = { lb_model_get_output (e->model), logits ? logits : last_logits,
                           hp->n_vocab, FALSE };
 
-      p.il = first;
+      p.first_out = first;
       over_tokens (&p, rows, step_output_norm);
       lb_matmul_run (e->threads, &e->in_embd, first, rows, &job, 1, &e->mm_scratch);
       if (logits != NULL && last_logits != NULL)

@@ -148,5 +148,29 @@ check "errors --layers needs --text" 2 "$cli" errors "$f16" --type Q4_0 --layers
 check "errors into a missing folder" 1 "$cli" errors "$f16" --type Q4_0 --png "$tmp/no/such/err.png"
 if [ ! -e "$tmp/no" ]; then ok "failed errors leaves no file"; else not_ok "failed errors leaves no file"; fi
 
+# signed delta updates: keygen, delta, apply, verify, rollback
+q8="$shared/models/llamacpp-quants/mini-Q8_0.gguf"
+check "keygen" 0 "$cli" keygen -o "$tmp/key"
+mode=$(stat -c %a "$tmp/key" 2>/dev/null)
+if [ "$mode" = "600" ]; then ok "private key is 0600"; else not_ok "private key is 0600" "mode $mode"; fi
+cp "$qwen/mini-qwen2-f16.gguf" "$tmp/dev.gguf"
+check "delta f16 -> Q8_0" 0 "$cli" delta "$qwen/mini-qwen2-f16.gguf" "$q8" --sign "$tmp/key" --version 7 -o "$tmp/u.lbdelta" --manifest "$tmp/u.manifest"
+cp "$tmp/u.lbdelta" "$tmp/bad.lbdelta"
+printf '\377' | dd of="$tmp/bad.lbdelta" bs=1 seek=200 conv=notrunc 2>/dev/null
+check "tampered package refused" 1 "$cli" apply "$tmp/dev.gguf" "$tmp/bad.lbdelta" --pubkey "$tmp/key.pub"
+if cmp -s "$tmp/dev.gguf" "$qwen/mini-qwen2-f16.gguf"; then ok "tampered package leaves the model untouched"; else not_ok "tampered package leaves the model untouched"; fi
+check "apply" 0 "$cli" apply "$tmp/dev.gguf" "$tmp/u.lbdelta" --pubkey "$tmp/key.pub"
+if cmp -s "$tmp/dev.gguf" "$q8"; then ok "applied model is byte-identical to the new file"; else not_ok "applied model is byte-identical to the new file"; fi
+check "verify against the signed manifest" 0 "$cli" verify "$tmp/dev.gguf" --pubkey "$tmp/key.pub" --manifest "$tmp/u.manifest"
+check "re-applying the same package is a no-op" 0 "$cli" apply "$tmp/dev.gguf" "$tmp/u.lbdelta" --pubkey "$tmp/key.pub"
+contains "re-apply says nothing to do" "$tmp/out" "nothing to do"
+check "delta Q8_0 -> Q6_K (version 8)" 0 "$cli" delta "$q8" "$shared/models/llamacpp-quants/mini-Q6_K.gguf" --sign "$tmp/key" --version 8 -o "$tmp/u8.lbdelta"
+check "apply version 8" 0 "$cli" apply "$tmp/dev.gguf" "$tmp/u8.lbdelta" --pubkey "$tmp/key.pub"
+check "replayed older package refused" 1 "$cli" apply "$tmp/dev.gguf" "$tmp/u.lbdelta" --pubkey "$tmp/key.pub"
+check "rollback to version 7" 0 "$cli" rollback "$tmp/dev.gguf"
+if cmp -s "$tmp/dev.gguf" "$q8"; then ok "rollback restores the previous file"; else not_ok "rollback restores the previous file"; fi
+check "verify after rollback" 0 "$cli" verify "$tmp/dev.gguf" --pubkey "$tmp/key.pub" --manifest "$tmp/u.manifest"
+check "verify a model the manifest does not describe" 3 "$cli" verify "$qwen/mini-qwen2-f16.gguf" --pubkey "$tmp/key.pub" --manifest "$tmp/u.manifest"
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -508,6 +508,16 @@ main (int argc, char **argv)
   g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
   g_assert_no_error (error);
   g_application_hold (G_APPLICATION (app));
+  if (screenshot_dir != NULL)
+    {
+      GSettings *settings = lb_application_get_settings (app);
+
+      /* what a GNOME session would give the window: its font and a size
+       * that fits the 1400×900 screen */
+      g_object_set (gtk_settings_get_default (), "gtk-font-name", "Cantarell 11", NULL);
+      g_settings_set_int (settings, "window-width", 1280);
+      g_settings_set_int (settings, "window-height", 860);
+    }
 
   g_test_add_func ("/lowbit/workbench/sample-model", test_sample_model);
   g_test_add_func ("/lowbit/workbench/open-hf-folder", test_open_hf_folder);

@@ -44,6 +44,11 @@ typedef struct {
   guint    col_label_every;
 } LbChartMatrix;
 
+/* Where a renderer lays out what is left to draw */
+typedef struct {
+  double x, y, width, height;
+} LbChartArea;
+
 const LbChartStyle *lb_chart_style_or_default (const LbChartStyle *style);
 
 void         lb_chart_set_color       (cairo_t *cr, const LbChartColor *color);
@@ -91,6 +96,30 @@ double       lb_chart_draw_legend (cairo_t *cr, const LbChartStyle *style,
                                    double x, double y, double max_width, double xalign,
                                    guint n_items, const LbChartLegendItem *items,
                                    gboolean draw);
+
+/* --- lb-chart-layout.c: the parts every renderer is made of ---------------- */
+
+/* Starts a render: saves cr (the renderer restores it), paints the
+ * background and gives the area inside the padding. Returns style, or the
+ * default one for NULL. */
+const LbChartStyle *lb_chart_begin       (cairo_t *cr, const LbChartStyle *style,
+                                          double width, double height, LbChartArea *area);
+/* The title at the top left and the legend right-aligned beside it (or on
+ * rows of its own); both may be missing. Takes them off the top of area. */
+void                lb_chart_draw_header (cairo_t *cr, const LbChartStyle *style,
+                                          LbChartArea *area, const char *title,
+                                          guint n_items, const LbChartLegendItem *items);
+/* Axes in area, and "No data" over the plot when has_data is FALSE. TRUE
+ * when there is data and room to draw it in *plot. */
+gboolean            lb_chart_draw_plot   (cairo_t *cr, const LbChartStyle *style,
+                                          const LbChartArea *area, const LbChartAxes *axes,
+                                          gboolean has_data, LbPlotGeometry *plot);
+/* A legend of quantization types in their colours: a box in the colour of
+ * types[i] before labels[i] (types[i] when labels is NULL) */
+double              lb_chart_draw_type_legend (cairo_t *cr, const LbChartStyle *style,
+                                               double x, double y, double width, guint n,
+                                               const char * const *types,
+                                               const char * const *labels, gboolean draw);
 
 /* max_cell_*: 0 for no limit */
 void         lb_chart_matrix_layout (cairo_t *cr, const LbChartStyle *style,

@@ -124,21 +124,16 @@ lb_histogram_render (cairo_t               *cr,
   LbChartLegendItem items[2];
   LbChartAxes axes = { 0 };
   LbPlotGeometry g;
-  double x = LB_CHART_PAD, y = LB_CHART_PAD;
-  double w = width - 2 * LB_CHART_PAD, h = height - 2 * LB_CHART_PAD;
-  double header_h = 0, title_w = 0, max_count = 0;
-  double lo = 0, hi = 1;
+  LbChartArea area;
+  double max_count = 0, lo = 0, hi = 1;
   guint n_items = 0, n_levels_ok = 0;
   gboolean any_count = FALSE, has_bins;
 
   g_return_if_fail (cr != NULL);
 
-  style = lb_chart_style_or_default (style);
   if (data == NULL)
     data = &empty;
-
-  cairo_save (cr);
-  lb_chart_paint_background (cr, style, width, height);
+  style = lb_chart_begin (cr, style, width, height, &area);
 
   has_bins = bins_range (data, &lo, &hi);
   for (guint i = 0; has_bins && i < data->n_bins; i++)
@@ -150,29 +145,12 @@ lb_histogram_render (cairo_t               *cr,
   for (guint i = 0; data->levels != NULL && i < data->n_levels; i++)
     n_levels_ok += isfinite (data->levels[i]);
 
-  if (data->title != NULL)
-    {
-      header_h = lb_chart_line_height (cr, style, 1.0);
-      title_w = lb_chart_text_width (cr, style, data->title, 1.0, PANGO_WEIGHT_BOLD) + 24;
-      lb_chart_show_text (cr, style, data->title, 1.0, PANGO_WEIGHT_BOLD, x, y, 0, 0,
-                          &style->foreground);
-    }
   if (any_count)
     items[n_items++] = (LbChartLegendItem) { _("Weights"), style->accent, LB_CHART_MARK_BOX };
   if (n_levels_ok > 0)
     items[n_items++] = (LbChartLegendItem) { _("Quantization levels"), style->series[1],
                                              LB_CHART_MARK_LINE };
-  if (n_items > 0)
-    {
-      double lw = MAX (w - title_w, w * 0.5);
-      header_h = MAX (header_h, lb_chart_draw_legend (cr, style, x + w - lw, y, lw, 1.0,
-                                                      n_items, items, TRUE));
-    }
-  if (header_h > 0)
-    {
-      y += header_h + 8;
-      h -= header_h + 8;
-    }
+  lb_chart_draw_header (cr, style, &area, data->title, n_items, items);
 
   lb_histogram_data_x_range (data, &axes.x_min, &axes.x_max);
   axes.y_min = 0;
@@ -181,11 +159,7 @@ lb_histogram_render (cairo_t               *cr,
   axes.y_format = LB_CHART_FORMAT_PLAIN;
   axes.x_label = data->x_label;
   axes.y_label = data->log_counts ? _("log₁₀ (1 + count)") : _("Count");
-  lb_chart_draw_axes (cr, style, x, y, MAX (w, 0), MAX (h, 0), &axes, &g);
-
-  if (!any_count && n_levels_ok == 0)
-    lb_chart_draw_no_data (cr, style, g.x, g.y, g.width, g.height, NULL);
-  else if (g.width > 0 && g.height > 0)
+  if (lb_chart_draw_plot (cr, style, &area, &axes, any_count || n_levels_ok > 0, &g))
     {
       double bin_w = has_bins ? (hi - lo) / data->n_bins : 0;
       double base = lb_plot_geometry_y_to_pixel (&g, 0);

@@ -175,27 +175,14 @@ lb_line_chart_render (cairo_t               *cr,
   LbChartLegendItem *items;
   LbChartAxes axes = { 0 };
   LbPlotGeometry g;
-  double x = LB_CHART_PAD, y = LB_CHART_PAD;
-  double w = width - 2 * LB_CHART_PAD, h = height - 2 * LB_CHART_PAD;
-  double header_h = 0, title_w = 0;
+  LbChartArea area;
   guint n_items = 0;
 
   g_return_if_fail (cr != NULL);
 
-  style = lb_chart_style_or_default (style);
   if (data == NULL)
     data = &empty;
-
-  cairo_save (cr);
-  lb_chart_paint_background (cr, style, width, height);
-
-  if (data->title != NULL)
-    {
-      header_h = lb_chart_line_height (cr, style, 1.0);
-      title_w = lb_chart_text_width (cr, style, data->title, 1.0, PANGO_WEIGHT_BOLD) + 24;
-      lb_chart_show_text (cr, style, data->title, 1.0, PANGO_WEIGHT_BOLD, x, y, 0, 0,
-                          &style->foreground);
-    }
+  style = lb_chart_begin (cr, style, width, height, &area);
 
   items = g_new0 (LbChartLegendItem, MAX (data->n_series, 1));
   for (guint s = 0; data->series != NULL && s < data->n_series; s++)
@@ -203,30 +190,15 @@ lb_line_chart_render (cairo_t               *cr,
       items[n_items++] = (LbChartLegendItem) {
         data->series[s].name, style->series[s % LB_CHART_N_SERIES_COLORS], LB_CHART_MARK_LINE,
       };
-  if (n_items > 0)
-    {
-      /* legend right-aligned beside the title, or on its own rows */
-      double lw = MAX (w - title_w, w * 0.5);
-      double lh = lb_chart_draw_legend (cr, style, x + w - lw, y, lw, 1.0, n_items, items, TRUE);
-      header_h = MAX (header_h, lh);
-    }
+  lb_chart_draw_header (cr, style, &area, data->title, n_items, items);
   g_free (items);
-  if (header_h > 0)
-    {
-      y += header_h + 8;
-      h -= header_h + 8;
-    }
 
   lb_line_chart_data_ranges (data, &axes.x_min, &axes.x_max, &axes.y_min, &axes.y_max);
   axes.x_format = data->x_format;
   axes.y_format = data->y_format;
   axes.x_label = data->x_label;
   axes.y_label = data->y_label;
-  lb_chart_draw_axes (cr, style, x, y, MAX (w, 0), MAX (h, 0), &axes, &g);
-
-  if (!has_points (data))
-    lb_chart_draw_no_data (cr, style, g.x, g.y, g.width, g.height, NULL);
-  else if (g.width > 0 && g.height > 0)
+  if (lb_chart_draw_plot (cr, style, &area, &axes, has_points (data), &g))
     {
       cairo_save (cr);
       cairo_rectangle (cr, g.x - 3, g.y - 3, g.width + 6, g.height + 6);

@@ -221,53 +221,30 @@ lb_scatter_render (cairo_t             *cr,
                    LbPlotGeometry      *geometry)
 {
   static const LbScatterData empty = { 0 };
+  LbChartLegendItem *items;
   LbChartAxes axes = { 0 };
   LbPlotGeometry g;
-  double x = LB_CHART_PAD, y = LB_CHART_PAD;
-  double w = width - 2 * LB_CHART_PAD, h = height - 2 * LB_CHART_PAD;
-  double header_h = 0, title_w = 0;
-  guint n_ok = 0;
+  LbChartArea area;
+  guint n_ok = 0, n_items = 0;
 
   g_return_if_fail (cr != NULL);
 
-  style = lb_chart_style_or_default (style);
   if (data == NULL)
     data = &empty;
+  style = lb_chart_begin (cr, style, width, height, &area);
 
-  cairo_save (cr);
-  lb_chart_paint_background (cr, style, width, height);
-
-  if (data->title != NULL)
-    {
-      header_h = lb_chart_line_height (cr, style, 1.0);
-      title_w = lb_chart_text_width (cr, style, data->title, 1.0, PANGO_WEIGHT_BOLD) + 24;
-      lb_chart_show_text (cr, style, data->title, 1.0, PANGO_WEIGHT_BOLD, x, y, 0, 0,
-                          &style->foreground);
-    }
-  if (data->group_names != NULL && data->n_groups > 0)
-    {
-      LbChartLegendItem *items = g_new0 (LbChartLegendItem, data->n_groups + 1);
-      guint n = 0;
-      double lw = MAX (w - title_w, w * 0.5), lh;
-
-      for (guint i = 0; i < data->n_groups; i++)
-        if (data->group_names[i] != NULL)
-          items[n++] = (LbChartLegendItem) {
-            data->group_names[i], style->series[i % LB_CHART_N_SERIES_COLORS], LB_CHART_MARK_DOT,
-          };
-      if (data->show_front)
-        items[n++] = (LbChartLegendItem) {
-          _("Pareto front"), style->foreground, LB_CHART_MARK_LINE,
-        };
-      lh = lb_chart_draw_legend (cr, style, x + w - lw, y, lw, 1.0, n, items, TRUE);
-      header_h = MAX (header_h, lh);
-      g_free (items);
-    }
-  if (header_h > 0)
-    {
-      y += header_h + 8;
-      h -= header_h + 8;
-    }
+  items = g_new0 (LbChartLegendItem, data->n_groups + 1);
+  for (guint i = 0; data->group_names != NULL && i < data->n_groups; i++)
+    if (data->group_names[i] != NULL)
+      items[n_items++] = (LbChartLegendItem) {
+        data->group_names[i], style->series[i % LB_CHART_N_SERIES_COLORS], LB_CHART_MARK_DOT,
+      };
+  if (data->group_names != NULL && data->n_groups > 0 && data->show_front)
+    items[n_items++] = (LbChartLegendItem) {
+      _("Pareto front"), style->foreground, LB_CHART_MARK_LINE,
+    };
+  lb_chart_draw_header (cr, style, &area, data->title, n_items, items);
+  g_free (items);
 
   lb_scatter_data_ranges (data, &axes.x_min, &axes.x_max, &axes.y_min, &axes.y_max);
   axes.x_log = data->x_log;
@@ -276,15 +253,11 @@ lb_scatter_render (cairo_t             *cr,
   axes.y_format = data->y_format;
   axes.x_label = data->x_label;
   axes.y_label = data->y_label;
-  lb_chart_draw_axes (cr, style, x, y, MAX (w, 0), MAX (h, 0), &axes, &g);
-
   for (guint i = 0; data->points != NULL && i < data->n_points; i++)
     if (point_ok (data, &data->points[i]))
       n_ok++;
 
-  if (n_ok == 0)
-    lb_chart_draw_no_data (cr, style, g.x, g.y, g.width, g.height, NULL);
-  else if (g.width > 0 && g.height > 0)
+  if (lb_chart_draw_plot (cr, style, &area, &axes, n_ok > 0, &g))
     {
       if (data->show_front && n_ok > 1)
         {
