@@ -114,6 +114,11 @@ void                lb_chart_draw_header (cairo_t *cr, const LbChartStyle *style
 gboolean            lb_chart_draw_plot   (cairo_t *cr, const LbChartStyle *style,
                                           const LbChartArea *area, const LbChartAxes *axes,
                                           gboolean has_data, LbPlotGeometry *plot);
+/* Whether n_rows × n_cols cells (none when cells is NULL) can be laid out
+ * in area; draws "No data" over it when not */
+gboolean            lb_chart_matrix_has_room (cairo_t *cr, const LbChartStyle *style,
+                                              const LbChartArea *area, guint n_rows,
+                                              guint n_cols, gconstpointer cells);
 /* A legend of quantization types in their colours: a box in the colour of
  * types[i] before labels[i] (types[i] when labels is NULL) */
 double              lb_chart_draw_type_legend (cairo_t *cr, const LbChartStyle *style,

@@ -71,6 +71,24 @@ lb_chart_draw_plot (cairo_t            *cr,
   return plot->width > 0 && plot->height > 0;
 }
 
+gboolean
+lb_chart_matrix_has_room (cairo_t            *cr,
+                          const LbChartStyle *style,
+                          const LbChartArea  *area,
+                          guint               n_rows,
+                          guint               n_cols,
+                          gconstpointer       cells)
+{
+  gboolean has_cells = cells != NULL && n_rows > 0 && n_cols > 0
+                       && n_rows <= G_MAXUINT / n_cols;
+
+  if (has_cells && area->width >= 8 && area->height >= 8)
+    return TRUE;
+  lb_chart_draw_no_data (cr, style, area->x, area->y, MAX (area->width, 0),
+                         MAX (area->height, 0), NULL);
+  return FALSE;
+}
+
 double
 lb_chart_draw_type_legend (cairo_t             *cr,
                            const LbChartStyle  *style,

@@ -127,31 +127,18 @@ lb_heatmap_render (cairo_t             *cr,
 {
   LbHeatmapGeometry geom = { 0 };
   LbChartMatrix m;
-  double x = LB_CHART_PAD, y = LB_CHART_PAD;
-  double w = width - 2 * LB_CHART_PAD, h = height - 2 * LB_CHART_PAD;
+  LbChartArea a;
   double min = 0, max = 0, legend_w = 0;
-  gboolean has_cells, has_range;
+  gboolean has_range;
 
   g_return_if_fail (cr != NULL);
 
-  style = lb_chart_style_or_default (style);
-  cairo_save (cr);
-  lb_chart_paint_background (cr, style, width, height);
-
-  if (data != NULL && data->title != NULL)
+  style = lb_chart_begin (cr, style, width, height, &a);
+  lb_chart_draw_header (cr, style, &a, data != NULL ? data->title : NULL, 0, NULL);
+  if (!lb_chart_matrix_has_room (cr, style, &a, data != NULL ? data->n_rows : 0,
+                                 data != NULL ? data->n_cols : 0,
+                                 data != NULL ? data->values : NULL))
     {
-      double th = lb_chart_line_height (cr, style, 1.0);
-      lb_chart_show_text (cr, style, data->title, 1.0, PANGO_WEIGHT_BOLD, x, y, 0, 0,
-                          &style->foreground);
-      y += th + 8;
-      h -= th + 8;
-    }
-
-  has_cells = data != NULL && data->values != NULL && data->n_rows > 0 && data->n_cols > 0
-              && data->n_rows <= G_MAXUINT / data->n_cols;
-  if (!has_cells || w < 8 || h < 8)
-    {
-      lb_chart_draw_no_data (cr, style, x, y, MAX (w, 0), MAX (h, 0), NULL);
       if (geometry != NULL)
         *geometry = geom;
       cairo_restore (cr);
@@ -171,11 +158,11 @@ lb_heatmap_render (cairo_t             *cr,
   if (has_range)
     {
       legend_w = legend_width (cr, style, data, min, max);
-      if (legend_w > w * 0.35)
+      if (legend_w > a.width * 0.35)
         legend_w = 0; /* too narrow: cells matter more than the legend */
     }
 
-  lb_chart_matrix_layout (cr, style, x, y, w - (legend_w > 0 ? legend_w + 16 : 0), h,
+  lb_chart_matrix_layout (cr, style, a.x, a.y, a.width - (legend_w > 0 ? legend_w + 16 : 0), a.height,
                           data->n_rows, data->n_cols, data->row_labels, data->col_labels,
                           0, 0, &m);
 
@@ -220,7 +207,7 @@ lb_heatmap_render (cairo_t             *cr,
                                data->row_labels, data->col_labels);
 
   if (legend_w > 0)
-    draw_legend (cr, style, data, x + w - legend_w, m.y, m.height, min, max);
+    draw_legend (cr, style, data, a.x + a.width - legend_w, m.y, m.height, min, max);
 
   geom = (LbHeatmapGeometry) {
     .x = m.x, .y = m.y, .width = m.width, .height = m.height,

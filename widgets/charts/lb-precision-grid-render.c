@@ -69,19 +69,8 @@ legend (cairo_t                   *cr,
 {
   guint n_types;
   const char **types = lb_precision_grid_data_types (data, &n_types);
-  LbChartLegendItem *items = g_new0 (LbChartLegendItem, n_types + 1);
-  guint n = 0;
-  double h;
+  double h = lb_chart_draw_type_legend (cr, style, x, y, width, n_types, types, NULL, draw);
 
-  for (guint i = 0; i < n_types; i++)
-    {
-      items[n].label = types[i];
-      items[n].mark = LB_CHART_MARK_BOX;
-      lb_quant_type_color (types[i], &items[n].color);
-      n++;
-    }
-  h = lb_chart_draw_legend (cr, style, x, y, width, 0.0, n, items, draw);
-  g_free (items);
   g_free (types);
   return h;
 }
@@ -151,31 +140,17 @@ lb_precision_grid_render (cairo_t                   *cr,
 {
   LbPrecisionGridGeometry geom = { 0 };
   LbChartMatrix m;
-  double x = LB_CHART_PAD, y = LB_CHART_PAD;
-  double w = width - 2 * LB_CHART_PAD, h = height - 2 * LB_CHART_PAD;
+  LbChartArea a;
   double legend_h = 0, lh, gap;
-  gboolean has_cells;
 
   g_return_if_fail (cr != NULL);
 
-  style = lb_chart_style_or_default (style);
-  cairo_save (cr);
-  lb_chart_paint_background (cr, style, width, height);
-
-  if (data != NULL && data->title != NULL)
+  style = lb_chart_begin (cr, style, width, height, &a);
+  lb_chart_draw_header (cr, style, &a, data != NULL ? data->title : NULL, 0, NULL);
+  if (!lb_chart_matrix_has_room (cr, style, &a, data != NULL ? data->n_rows : 0,
+                                 data != NULL ? data->n_cols : 0,
+                                 data != NULL ? data->types : NULL))
     {
-      double th = lb_chart_line_height (cr, style, 1.0);
-      lb_chart_show_text (cr, style, data->title, 1.0, PANGO_WEIGHT_BOLD, x, y, 0, 0,
-                          &style->foreground);
-      y += th + 8;
-      h -= th + 8;
-    }
-
-  has_cells = data != NULL && data->types != NULL && data->n_rows > 0 && data->n_cols > 0
-              && data->n_rows <= G_MAXUINT / data->n_cols;
-  if (!has_cells || w < 8 || h < 8)
-    {
-      lb_chart_draw_no_data (cr, style, x, y, MAX (w, 0), MAX (h, 0), NULL);
       if (geometry != NULL)
         *geometry = geom;
       cairo_restore (cr);
@@ -183,13 +158,13 @@ lb_precision_grid_render (cairo_t                   *cr,
     }
 
   if (!data->hide_legend)
-    legend_h = legend (cr, style, data, x, 0, w, FALSE);
-  if (legend_h > 0 && legend_h + 12 < h * 0.4)
-    h -= legend_h + 12;
+    legend_h = legend (cr, style, data, a.x, 0, a.width, FALSE);
+  if (legend_h > 0 && legend_h + 12 < a.height * 0.4)
+    a.height -= legend_h + 12;
   else
     legend_h = 0;
 
-  lb_chart_matrix_layout (cr, style, x, y, w, h, data->n_rows, data->n_cols,
+  lb_chart_matrix_layout (cr, style, a.x, a.y, a.width, a.height, data->n_rows, data->n_cols,
                           data->row_labels, data->col_labels, MAX_CELL_WIDTH, MAX_CELL_HEIGHT,
                           &m);
   lh = lb_chart_line_height (cr, style, 0.8);
@@ -248,7 +223,7 @@ lb_precision_grid_render (cairo_t                   *cr,
                                data->row_labels, data->col_labels);
 
   if (legend_h > 0)
-    legend (cr, style, data, x, m.y + m.height + 12, w, TRUE);
+    legend (cr, style, data, a.x, m.y + m.height + 12, a.width, TRUE);
 
   geom = (LbPrecisionGridGeometry) {
     .x = m.x, .y = m.y, .width = m.width, .height = m.height,
