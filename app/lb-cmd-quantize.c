@@ -159,7 +159,8 @@ lb_cmd_quantize (int argc, char **argv)
   for (const char * const *w = lb_quant_plan_get_warnings (plan); *w; w++)
     fprintf (stderr, "lowbit quantize: warning: %s\n", *w);
 
-  if (lb_quant_plan_uses_importance (plan))
+  /* the llama-quantize arguments alone do not need the data itself */
+  if (lb_quant_plan_uses_importance (plan) && (dry_run || !llama_args))
     {
       imatrix = lb_imatrix_load (lb_recipe_get_importance (recipe), &error);
       if (imatrix == NULL)

@@ -23,6 +23,8 @@ static const LbCommand commands[] = {
   { "verify",   "MODEL --pubkey PUB --manifest M", "Check a model against a signed manifest", lb_cmd_verify },
   { "eval",     "CANDIDATE --reference REF --text FILE", "Compare a model with a reference: perplexity, KL divergence, top-1", lb_cmd_eval },
   { "errors",   "MODEL --type T [--layers --text FILE]", "Per-tensor weight error and per-layer output error of a quantization", lb_cmd_errors },
+  { "synth",    "--shape SHAPE -o FILE.gguf",    "Write a random-weight model with a real model's shapes", lb_cmd_synth },
+  { "bench",    "MODEL [--prompt N] [--gen N]",  "Measure speed, memory and the roofline with the fast engine", lb_cmd_bench },
 };
 
 static void

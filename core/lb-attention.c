@@ -1,9 +1,9 @@
 /* lb-attention.c: KV cache storage and single-head causal attention.
  *
- * Scores are computed eight cached positions at a time with the row
- * kernels (the positions are rows kv_dim apart), so the keys stream once
- * per query head; the weighted sum of values keeps a head's outputs in
- * registers while it walks the positions. */
+ * Scores are computed eight cached positions at a time (the positions are
+ * rows kv_dim apart) and reduced together, so the keys stream once per query
+ * head; the weighted sum of values keeps a head's outputs in registers while
+ * it walks the positions. */
 #include "lb-attention.h"
 
 #include <math.h>
@@ -104,29 +104,27 @@ lb_kv_cache_store (const LbKvCache *cache, const LbMatmulKernels *k, guint il, g
   store_row (cache, k, values, cache->v + row_offset (cache, il, pos));
 }
 
-/* scores[p] = q · key p for p < n_kv */
-static void
-key_dots (const LbKvCache *cache, const LbMatmulKernels *k, const guint8 *keys,
-          const float *q, guint n_kv, float *scores)
+/* scores[p] = scale (q · key p) for p < n_kv; returns their maximum */
+static float
+key_scores (const LbKvCache *cache, const LbMatmulKernels *k, const guint8 *keys,
+            const float *q, guint n_kv, float scale, float *scores)
 {
   guint hd = cache->head_dim;
+  float max = -INFINITY;
 
   switch (cache->type)
     {
     case LB_TYPE_F32:
-      for (guint p = 0; p < n_kv; p += LB_MM_GEMV_ROWS)
-        k->f32_rows (hd, (const float *) (keys + p * cache->row_bytes), cache->kv_dim,
-                     MIN (LB_MM_GEMV_ROWS, n_kv - p), q, scores + p);
-      break;
+      return k->scores_f32 (n_kv, hd, (const float *) keys, cache->kv_dim, q, scale, scores);
     case LB_TYPE_F16:
-      for (guint p = 0; p < n_kv; p += LB_MM_GEMV_ROWS)
-        k->f16_rows (hd, (const guint16 *) (keys + p * cache->row_bytes), cache->kv_dim,
-                     MIN (LB_MM_GEMV_ROWS, n_kv - p), q, scores + p);
-      break;
+      return k->scores_f16 (n_kv, hd, (const guint16 *) keys, cache->kv_dim, q, scale, scores);
     case LB_TYPE_Q8_0:
       for (guint p = 0; p < n_kv; p++)
-        scores[p] = k->dot_q8_0 (hd, keys + p * cache->row_bytes, q);
-      break;
+        {
+          scores[p] = k->dot_q8_0 (hd, keys + p * cache->row_bytes, q) * scale;
+          max = MAX (max, scores[p]);
+        }
+      return max;
     default:
       g_assert_not_reached ();
     }
@@ -141,16 +139,11 @@ lb_attention_head (const LbKvCache *cache, const LbMatmulKernels *k, guint il, g
   gsize head_off = lb_type_row_size (cache->type, (gint64) kv_head * hd);
   const guint8 *keys = cache->k + row_offset (cache, il, 0) + head_off;
   const guint8 *values = cache->v + row_offset (cache, il, 0) + head_off;
-  float max = -INFINITY, inv_sum;
+  float max, inv_sum;
 
   g_return_if_fail (n_kv >= 1 && n_kv <= cache->n_ctx);
 
-  key_dots (cache, k, keys, q, n_kv, scores);
-  for (guint p = 0; p < n_kv; p++)
-    {
-      scores[p] *= scale;
-      max = MAX (max, scores[p]);
-    }
+  max = key_scores (cache, k, keys, q, n_kv, scale, scores);
   /* the maximum's own term is exp (0) = 1, so the sum is at least 1 */
   inv_sum = 1.0f / k->exp_sum (scores, n_kv, max);
 

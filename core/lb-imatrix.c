@@ -413,7 +413,11 @@ load_gguf (GBytes *bytes, const char *source, GError **error)
   datasets = lb_meta_lookup (meta, "imatrix.datasets");
   if (datasets && datasets->type == LB_VALUE_ARRAY && datasets->arr.elem_type == LB_VALUE_STRING)
     for (gsize i = 0; i < datasets->arr.n; i++)
-      lb_imatrix_add_dataset (im, datasets->arr.strings[i].data);
+      {
+        /* GGUF strings are bytes; names are kept as text */
+        g_autofree char *valid = g_utf8_make_valid (datasets->arr.strings[i].data, -1);
+        lb_imatrix_add_dataset (im, valid);
+      }
 
   for (guint i = 0; i < lb_gguf_reader_get_n_tensors (reader); i++)
     {
@@ -570,9 +574,9 @@ load_legacy (GBytes *bytes, const char *source, GError **error)
             }
           if (len > 0)
             {
-              g_autofree char *dataset = g_strndup ((const char *) c.data + c.pos, (gsize) len);
-              if (g_utf8_validate (dataset, -1, NULL))
-                lb_imatrix_add_dataset (im, dataset);
+              g_autofree char *raw = g_strndup ((const char *) c.data + c.pos, (gsize) len);
+              g_autofree char *dataset = g_utf8_make_valid (raw, -1);
+              lb_imatrix_add_dataset (im, dataset);
             }
         }
     }

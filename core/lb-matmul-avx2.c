@@ -70,6 +70,15 @@ bf16_at (const guint16 *p)
   return lb_bf16_to_fp32 (GUINT16_FROM_LE (h));
 }
 
+ALWAYS_INLINE float
+hmax (__m256 v)
+{
+  __m128 s = _mm_max_ps (_mm256_castps256_ps128 (v), _mm256_extractf128_ps (v, 1));
+  s = _mm_max_ps (s, _mm_movehl_ps (s, s));
+  s = _mm_max_ss (s, _mm_movehdup_ps (s));
+  return _mm_cvtss_f32 (s);
+}
+
 /* ---- one token against up to 8 rows ------------------------------------- */
 
 /* The row type is a template parameter: LOAD8 widens 8 elements, LOAD1 one. */
@@ -357,6 +366,68 @@ wsum_q8_0 (guint n_rows, const float *a, const void *vv, gsize ldv, gint64 hd, f
     }
 }
 
+/* The sums of the 8 lanes of each of a[0..7], as one vector: a tree of
+ * horizontal adds instead of eight separate reductions. */
+ALWAYS_INLINE __m256
+hsum8 (const __m256 *a)
+{
+  __m256 s01 = _mm256_hadd_ps (a[0], a[1]), s23 = _mm256_hadd_ps (a[2], a[3]);
+  __m256 s45 = _mm256_hadd_ps (a[4], a[5]), s67 = _mm256_hadd_ps (a[6], a[7]);
+  __m256 t0 = _mm256_hadd_ps (s01, s23), t1 = _mm256_hadd_ps (s45, s67);
+  /* t0 holds a0..a3 as partial sums in each 128-bit half, t1 a4..a7 */
+  return _mm256_add_ps (_mm256_permute2f128_ps (t0, t1, 0x20),
+                        _mm256_permute2f128_ps (t0, t1, 0x31));
+}
+
+#define DEFINE_SCORES(name, T, LOAD8, AT)                                               \
+  static float                                                                         \
+  name (guint n_kv, gint64 hd, const T *keys, gsize ldk, const float *q, float scale,  \
+        float *scores)                                                                 \
+  {                                                                                    \
+    __m256 vmax = _mm256_set1_ps (-INFINITY), vscale = _mm256_set1_ps (scale);         \
+    gint64 hd8 = hd & ~(gint64) 7;                                                     \
+    float max;                                                                         \
+    guint p = 0;                                                                       \
+                                                                                       \
+    for (; p + 8 <= n_kv && hd8 == hd; p += 8)                                         \
+      {                                                                                \
+        __m256 acc[8];                                                                 \
+        __m256 s;                                                                      \
+                                                                                       \
+        UNROLL for (int j = 0; j < 8; j++)                                             \
+          acc[j] = _mm256_setzero_ps ();                                               \
+        for (gint64 i = 0; i < hd; i += 8)                                             \
+          {                                                                            \
+            __m256 qv = _mm256_loadu_ps (q + i);                                       \
+            UNROLL for (int j = 0; j < 8; j++)                                         \
+              acc[j] = _mm256_fmadd_ps (LOAD8 (keys + (p + j) * ldk + i), qv, acc[j]); \
+          }                                                                            \
+        s = _mm256_mul_ps (hsum8 (acc), vscale);                                       \
+        _mm256_storeu_ps (scores + p, s);                                              \
+        vmax = _mm256_max_ps (vmax, s);                                                \
+      }                                                                                \
+    max = hmax (vmax);                                                                 \
+    /* the last positions (or heads not a multiple of 8 wide) one by one */            \
+    for (; p < n_kv; p++)                                                              \
+      {                                                                                \
+        const T *k = keys + p * ldk;                                                   \
+        __m256 acc = _mm256_setzero_ps ();                                             \
+        float d;                                                                       \
+                                                                                       \
+        for (gint64 i = 0; i < hd8; i += 8)                                            \
+          acc = _mm256_fmadd_ps (LOAD8 (k + i), _mm256_loadu_ps (q + i), acc);         \
+        d = hsum (acc);                                                                \
+        for (gint64 i = hd8; i < hd; i++)                                              \
+          d = fmaf (AT (k + i), q[i], d);                                              \
+        scores[p] = d * scale;                                                         \
+        max = MAX (max, scores[p]);                                                    \
+      }                                                                                \
+    return max;                                                                        \
+  }
+
+DEFINE_SCORES (scores_f32, float, load8_f32, f32_at)
+DEFINE_SCORES (scores_f16, guint16, load8_f16, f16_at)
+
 /* per block: d * (sum of q[i] * k[i] in 8 lanes) */
 static float
 dot_q8_0 (gint64 n, const void *kv, const float *q)
@@ -388,6 +459,8 @@ const LbMatmulKernels lb_matmul_avx2_kernels = {
   .wsum_f32 = wsum_f32,
   .wsum_f16 = wsum_f16,
   .wsum_q8_0 = wsum_q8_0,
+  .scores_f32 = scores_f32,
+  .scores_f16 = scores_f16,
   .dot_q8_0 = dot_q8_0,
   .quant_tile = {
     [LB_TYPE_Q8_0] = lb_mm_q8_0_tile_avx2,

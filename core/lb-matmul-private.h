@@ -63,6 +63,12 @@ typedef struct {
                         float *out);
   void  (*wsum_q8_0)   (guint n_rows, const float *a, const void *v, gsize ldv, gint64 hd,
                         float *out);
+  /* attention scores: scores[p] = scale * (q · key p) for p < n_kv, keys
+   * (hd values each, F32 or F16) ldk elements apart; returns their maximum */
+  float (*scores_f32)  (guint n_kv, gint64 hd, const float *keys, gsize ldk, const float *q,
+                        float scale, float *scores);
+  float (*scores_f16)  (guint n_kv, gint64 hd, const guint16 *keys, gsize ldk, const float *q,
+                        float scale, float *scores);
   /* dot of Q8_0 blocks (n a multiple of 32) with f32 */
   float (*dot_q8_0)    (gint64 n, const void *k, const float *q);
   /* tile kernels per weight type; NULL: the type's vec_dot is used */

@@ -180,6 +180,24 @@ scalar_wsum_q8_0 (guint n_rows, const float *a, const void *vv, gsize ldv, gint6
       }
 }
 
+#define DEFINE_SCALAR_SCORES(name, T, DOT)                                            \
+  static float                                                                        \
+  name (guint n_kv, gint64 hd, const T *keys, gsize ldk, const float *q, float scale, \
+        float *scores)                                                                \
+  {                                                                                   \
+    float max = -INFINITY;                                                            \
+                                                                                      \
+    for (guint p = 0; p < n_kv; p++)                                                  \
+      {                                                                               \
+        scores[p] = DOT (hd, keys + p * ldk, q) * scale;                              \
+        max = MAX (max, scores[p]);                                                   \
+      }                                                                               \
+    return max;                                                                       \
+  }
+
+DEFINE_SCALAR_SCORES (scalar_scores_f32, float, dot_f32)
+DEFINE_SCALAR_SCORES (scalar_scores_f16, guint16, dot_f16)
+
 static float
 scalar_dot_q8_0 (gint64 n, const void *kv, const float *q)
 {
@@ -215,6 +233,8 @@ static const LbMatmulKernels scalar_kernels = {
   .wsum_f32 = scalar_wsum_f32,
   .wsum_f16 = scalar_wsum_f16,
   .wsum_q8_0 = scalar_wsum_q8_0,
+  .scores_f32 = scalar_scores_f32,
+  .scores_f16 = scalar_scores_f16,
   .dot_q8_0 = scalar_dot_q8_0,
 };
 

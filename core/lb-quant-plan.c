@@ -354,6 +354,8 @@ choose (const Resolver *r, const LbTensor *t, LbPlanEntry *e)
   if (idx >= 0)
     {
       e->in_profile = TRUE;
+      /* still scanned: a recipe rule the profile overrides matched a name */
+      find_rule (r, r->recipe->rules, r->recipe_hits, t, !matrix);
     }
   else
     idx = find_rule (r, r->recipe->rules, r->recipe_hits, t, !matrix);

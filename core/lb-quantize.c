@@ -4,12 +4,17 @@
  * weights) straight from the mapped model: each worker converts a row to
  * float in its scratch row, checks it, and quantizes it into the chunk's
  * output buffer with the importance of the tensor's input columns; the
- * chunk is then streamed to the GGUF writer. Memory is the chunk buffer
- * plus one float row per thread, whatever the model's size. */
+ * chunk is then streamed to the GGUF writer and its source pages released.
+ * Memory is the chunk buffer plus one float row per thread (and a chunk of
+ * the mapping), whatever the model's size. */
 #include "lb-quantize.h"
 
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 #include "lb-error.h"
 
@@ -268,6 +273,31 @@ find_importance (const LbPlanEntry *e, LbImatrix *imatrix, Job *job, GError **er
   return FALSE;
 }
 
+/* Source rows, once quantized, are not needed again: their pages of the
+ * model mapping are handed back after each chunk, so resident memory stays
+ * at a chunk instead of growing to the whole model (mapped file pages count
+ * as resident while touched). MADV_PAGEOUT never loses data: pages come
+ * back from the file (or swap) if touched again. Where it does not exist
+ * this does nothing. */
+static void
+release_source (const guint8 *from, const guint8 *to)
+{
+#if defined(__linux__) && defined(MADV_PAGEOUT)
+  static gsize page;
+  guintptr start, end;
+
+  if (page == 0)
+    page = (gsize) MAX (sysconf (_SC_PAGESIZE), 1);
+  start = ((guintptr) from + page - 1) / page * page;
+  end = (guintptr) to / page * page;
+  if (end > start)
+    (void) madvise ((void *) start, end - start, MADV_PAGEOUT);
+#else
+  (void) from;
+  (void) to;
+#endif
+}
+
 static gboolean
 write_entry (LbGgufWriter *writer, const LbPlanEntry *e, LbImatrix *imatrix, guint n_threads,
              Slice *slices, Progress *prog, GCancellable *cancellable, GError **error)
@@ -324,6 +354,7 @@ write_entry (LbGgufWriter *writer, const LbPlanEntry *e, LbImatrix *imatrix, gui
           if (!lb_gguf_writer_write_tensor_data (writer, t->data + (gsize) r * job.in_row,
                                                  (gsize) n * job.in_row, error))
             return FALSE;
+          release_source (t->data + (gsize) r * job.in_row, t->data + (gsize) (r + n) * job.in_row);
           prog->done += (guint64) (n * ne0);
         }
       return TRUE;
@@ -347,6 +378,7 @@ write_entry (LbGgufWriter *writer, const LbPlanEntry *e, LbImatrix *imatrix, gui
       if (!run_chunk (&job, n, slices, n_threads, error)
           || !lb_gguf_writer_write_tensor_data (writer, out, (gsize) n * job.out_row, error))
         return FALSE;
+      release_source (t->data + (gsize) r * job.in_row, t->data + (gsize) (r + n) * job.in_row);
       prog->done += (guint64) (n * ne0);
       report (prog, e);
     }

@@ -25,8 +25,10 @@ guint64   lb_quantize_get_file_size   (LbQuantPlan *plan, LbImatrix *imatrix);
  * and quantized with the importance of its columns from imatrix (NULL for
  * none; it must be given exactly when the plan was resolved with importance
  * data, since rule conditions depend on it); rows are split over n_threads
- * (0: as many as the machine has). Memory beyond the mapping stays a few
- * MiB whatever the model's size. The file appears only when complete;
+ * (0: as many as the machine has). Resident memory stays a few MiB
+ * whatever the model's size: the pages of the mapping a chunk was read from
+ * are released after it (on Linux, MADV_PAGEOUT: nothing is lost, touched
+ * again they come back from the file). The file appears only when complete;
  * cancelling or any error leaves nothing at out_path. */
 gboolean  lb_quantize_model           (LbModel *model, LbQuantPlan *plan, LbImatrix *imatrix,
                                        const char *out_path, guint n_threads,

@@ -27,8 +27,9 @@ struct _LbVariant
   LbModel      *base;
   LbImatrix    *imatrix;
   guint         n_threads;
-  LbThreadPool *pool;        /* created on first use */
-  GMutex        lock;        /* guards everything above and overrides */
+  LbThreadPool *pool;        /* created on first use; guarded by pool_lock */
+  GMutex        pool_lock;   /* held while the pool runs a tensor (its loops take turns anyway) */
+  GMutex        lock;        /* guards everything else: short, never held while quantizing */
   GHashTable   *overrides;   /* name (owned) -> Override* */
 };
 
@@ -63,6 +64,7 @@ lb_variant_finalize (GObject *object)
   g_clear_pointer (&self->imatrix, lb_imatrix_unref);
   g_clear_object (&self->base);
   g_mutex_clear (&self->lock);
+  g_mutex_clear (&self->pool_lock);
 
   G_OBJECT_CLASS (lb_variant_parent_class)->finalize (object);
 }
@@ -77,6 +79,7 @@ static void
 lb_variant_init (LbVariant *self)
 {
   g_mutex_init (&self->lock);
+  g_mutex_init (&self->pool_lock);
   self->overrides = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, override_free);
 }
 
@@ -124,13 +127,13 @@ lb_variant_set_n_threads (LbVariant *self, guint n_threads)
 {
   g_return_if_fail (LB_IS_VARIANT (self));
 
-  g_mutex_lock (&self->lock);
+  g_mutex_lock (&self->pool_lock);
   if (n_threads != self->n_threads)
     {
       self->n_threads = n_threads;
       g_clear_pointer (&self->pool, lb_thread_pool_free);
     }
-  g_mutex_unlock (&self->lock);
+  g_mutex_unlock (&self->pool_lock);
 }
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -279,25 +282,21 @@ quant_rows (gsize begin, gsize end, guint thread, gpointer user_data)
     }
 }
 
+/* with pool_lock held */
 static LbThreadPool *
 get_pool (LbVariant *self, GError **error)
 {
-  LbThreadPool *pool;
-
-  g_mutex_lock (&self->lock);
   if (self->pool == NULL)
     self->pool = lb_thread_pool_new (self->n_threads, error);
-  pool = self->pool;
-  g_mutex_unlock (&self->lock);
-  return pool;
+  return self->pool;
 }
 
 /* t's rows quantized to type, or NULL + error. done/total: elements, for
- * progress across several tensors. */
+ * progress across several tensors. Called with pool_lock held. */
 static GBytes *
-quantize_tensor (LbVariant *self, const LbTensor *t, LbType type, LbImatrix *imatrix,
-                 LbProgressFunc progress, gpointer progress_data, guint64 *done, guint64 total,
-                 GCancellable *cancellable, GError **error)
+quantize_tensor_locked (LbVariant *self, const LbTensor *t, LbType type, LbImatrix *imatrix,
+                        LbProgressFunc progress, gpointer progress_data, guint64 *done,
+                        guint64 total, GCancellable *cancellable, GError **error)
 {
   LbThreadPool *pool;
   QuantJob job = { 0 };
@@ -385,6 +384,20 @@ quantize_tensor (LbVariant *self, const LbTensor *t, LbType type, LbImatrix *ima
   return result;
 }
 
+static GBytes *
+quantize_tensor (LbVariant *self, const LbTensor *t, LbType type, LbImatrix *imatrix,
+                 LbProgressFunc progress, gpointer progress_data, guint64 *done, guint64 total,
+                 GCancellable *cancellable, GError **error)
+{
+  GBytes *bytes;
+
+  g_mutex_lock (&self->pool_lock);
+  bytes = quantize_tensor_locked (self, t, type, imatrix, progress, progress_data, done, total,
+                                  cancellable, error);
+  g_mutex_unlock (&self->pool_lock);
+  return bytes;
+}
+
 static const LbTensor *
 find_tensor (LbVariant *self, const char *name, GError **error)
 {
@@ -445,6 +458,60 @@ lb_variant_requantize_one (LbVariant *self, const char *name, LbType type,
     return FALSE;
   store_override (self, name, type, bytes);
   return TRUE;
+}
+
+typedef struct {
+  char   *name;
+  LbType  type;
+} RequantizeData;
+
+static void
+requantize_data_free (RequantizeData *d)
+{
+  g_free (d->name);
+  g_free (d);
+}
+
+static void
+requantize_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  RequantizeData *d = task_data;
+  GError *error = NULL;
+
+  if (lb_variant_requantize_one (source, d->name, d->type, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+lb_variant_requantize_async (LbVariant *self, const char *name, LbType type,
+                             GCancellable *cancellable, GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  RequantizeData *d;
+
+  g_return_if_fail (LB_IS_VARIANT (self));
+  g_return_if_fail (name != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, lb_variant_requantize_async);
+  d = g_new0 (RequantizeData, 1);
+  d->name = g_strdup (name);
+  d->type = type;
+  g_task_set_task_data (task, d, (GDestroyNotify) requantize_data_free);
+  g_task_run_in_thread (task, requantize_thread);
+}
+
+gboolean
+lb_variant_requantize_finish (LbVariant *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_variant_requantize_async,
+                        FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 gboolean

@@ -44,6 +44,13 @@ void        lb_variant_set_n_threads   (LbVariant *self, guint n_threads);
  * weight is NaN/Inf, or on cancellation. */
 gboolean    lb_variant_requantize_one  (LbVariant *self, const char *name, LbType type,
                                         GCancellable *cancellable, GError **error);
+/* The same on a worker thread (for a GUI); callback runs in the thread-
+ * default main context of the caller. */
+void        lb_variant_requantize_async  (LbVariant *self, const char *name, LbType type,
+                                          GCancellable *cancellable,
+                                          GAsyncReadyCallback callback, gpointer user_data);
+gboolean    lb_variant_requantize_finish (LbVariant *self, GAsyncResult *result,
+                                          GError **error);
 /* Many at once: overrides maps tensor name (char *) to a type
  * (GINT_TO_POINTER (LbType)). All or nothing: on error the variant is as
  * it was. progress may be NULL. */

@@ -127,25 +127,27 @@ contains "qwen3 keeps its q/k norms" "$tmp/out" "blk.1.attn_k_norm.weight"
 
 # errors: per-tensor weight error, heatmap, layer-wise output error
 f16="$qwen/mini-qwen2-f16.gguf"
-check "errors --type Q4_0 with JSON and heatmap" 0 "$cli" errors "$f16" --type Q4_0 --json "$tmp/err.json" --png "$tmp/err.png"
+# charts: Pango's font caches live as long as the process (not a leak of ours)
+charts_lsan="LSAN_OPTIONS=suppressions=$src/tests/widgets/lsan.supp:print_suppressions=0"
+check "errors --type Q4_0 with JSON and heatmap" 0 env "$charts_lsan" "$cli" errors "$f16" --type Q4_0 --json "$tmp/err.json" --png "$tmp/err.png"
 contains "errors table lists a block tensor" "$tmp/out" "blk.7.ffn_down.weight"
 contains "errors table gives the types" "$tmp/out" "F16>Q4_0"
 contains "errors JSON has per-tensor SNR" "$tmp/err.json" '"snr_db"'
 contains "errors JSON names the worst tensor" "$tmp/err.json" '"worst_tensor"'
 if [ "$(head -c 8 "$tmp/err.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ]; then ok "errors heatmap is a PNG"; else not_ok "errors heatmap is a PNG"; fi
-check "errors --layers on a short text" 0 "$cli" errors "$f16" --type Q8_0 --layers --text "$shared/text/wikitext2-test.txt" --ctx 24 --chunks 1 --json "$tmp/layers.json" --layers-png "$tmp/layers.png"
+check "errors --layers on a short text" 0 env "$charts_lsan" "$cli" errors "$f16" --type Q8_0 --layers --text "$shared/text/wikitext2-test.txt" --ctx 24 --chunks 1 --json "$tmp/layers.json" --layers-png "$tmp/layers.png"
 contains "errors prints the layer table" "$tmp/out" "layer-wise output error over 24 positions"
 contains "errors JSON has the blocks" "$tmp/layers.json" '"rel_mse"'
 if [ -s "$tmp/layers.png" ]; then ok "errors layer chart written"; else not_ok "errors layer chart written"; fi
-check "errors with a preset, importance and an error map" 0 "$cli" errors "$f16" --preset Q4_K_M --imatrix "$shared/models/llamacpp-quants/imatrix-wikitext2-valid.gguf" --map-tensor blk.0.ffn_down.weight --map-png "$tmp/map.png" --json -
+check "errors with a preset, importance and an error map" 0 env "$charts_lsan" "$cli" errors "$f16" --preset Q4_K_M --imatrix "$shared/models/llamacpp-quants/imatrix-wikitext2-valid.gguf" --map-tensor blk.0.ffn_down.weight --map-png "$tmp/map.png" --json -
 contains "errors weighted SNR with importance" "$tmp/out" '"weighted_snr_db"'
 contains "errors JSON carries the map" "$tmp/out" '"map"'
-check "errors falls back where rows do not fit" 0 "$cli" errors "$stories" --tokenizer "$tok" --type Q4_0
+check "errors falls back where rows do not fit" 0 env "$charts_lsan" "$cli" errors "$stories" --tokenizer "$tok" --type Q4_0
 contains "errors names the fallback" "$tmp/err" "blk.0.ffn_down.weight"
 check "errors with an unknown type" 2 "$cli" errors "$f16" --type Q9_9
 check "errors needs a type or recipe" 2 "$cli" errors "$f16"
 check "errors --layers needs --text" 2 "$cli" errors "$f16" --type Q4_0 --layers
-check "errors into a missing folder" 1 "$cli" errors "$f16" --type Q4_0 --png "$tmp/no/such/err.png"
+check "errors into a missing folder" 1 env "$charts_lsan" "$cli" errors "$f16" --type Q4_0 --png "$tmp/no/such/err.png"
 if [ ! -e "$tmp/no" ]; then ok "failed errors leaves no file"; else not_ok "failed errors leaves no file"; fi
 
 # signed delta updates: keygen, delta, apply, verify, rollback

@@ -57,16 +57,16 @@ test_identical (void)
   LbLayerErrorParams params = LB_LAYER_ERROR_PARAMS_INIT;
   GError *error = NULL;
 
-  if (f16 == NULL || (ids = text_tokens (f16, 20)) == NULL)
+  if (f16 == NULL || (ids = text_tokens (f16, 10)) == NULL)
     return;
-  params.n_ctx = 11;   /* BOS + 10: two chunks */
+  params.n_ctx = 6;   /* BOS + 5: two chunks */
   params.split = TRUE;
   r = lb_layer_error_compute (f16, f16, (const gint32 *) ids->data, ids->len, &params, NULL, NULL,
                               NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (r->n_layers, ==, 8);
   g_assert_cmpuint (r->n_chunks, ==, 2);
-  g_assert_cmpuint (r->n_tokens, ==, 22);
+  g_assert_cmpuint (r->n_tokens, ==, 12);
   for (guint l = 0; l < r->n_layers; l++)
     {
       g_assert_cmpuint (r->layers[l].layer, ==, l);
@@ -177,7 +177,7 @@ test_llamacpp_files (void)
   LbLayerErrorParams params = LB_LAYER_ERROR_PARAMS_INIT;
   GError *error = NULL;
 
-  if (f16 == NULL || q4 == NULL || q8 == NULL || (ids = text_tokens (f16, 100)) == NULL)
+  if (f16 == NULL || q4 == NULL || q8 == NULL || (ids = text_tokens (f16, 48)) == NULL)
     return;
   for (guint i = 0; i < lb_model_get_n_tensors (q4); i++)
     {
@@ -187,7 +187,7 @@ test_llamacpp_files (void)
   variant = lb_variant_build (f16, overrides, NULL, 2, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
 
-  params.n_ctx = 64;
+  params.n_ctx = 25;   /* two chunks of BOS + 24 */
   r4 = lb_layer_error_compute (f16, q4, (const gint32 *) ids->data, ids->len, &params, NULL,
                                NULL, NULL, &error);
   g_assert_no_error (error);
@@ -197,7 +197,7 @@ test_llamacpp_files (void)
   r8 = lb_layer_error_compute (f16, q8, (const gint32 *) ids->data, ids->len, &params, NULL,
                                NULL, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (r4->n_tokens, ==, 102);
+  g_assert_cmpuint (r4->n_tokens, ==, 50);
   for (guint l = 0; l < 8; l++)
     {
       g_test_message ("layer %u: SNR Q4_0 %.2f dB (variant %.2f), Q8_0 %.2f dB", l,
@@ -225,7 +225,7 @@ test_split (void)
   const char *mlp[] = { "blk.3.ffn_gate.weight", "blk.3.ffn_up.weight", "blk.3.ffn_down.weight" };
   GError *error = NULL;
 
-  if (f16 == NULL || q4 == NULL || (ids = text_tokens (f16, 40)) == NULL)
+  if (f16 == NULL || q4 == NULL || (ids = text_tokens (f16, 20)) == NULL)
     return;
   v = lb_variant_new (f16);
   for (guint i = 0; i < G_N_ELEMENTS (attn); i++)
@@ -238,7 +238,7 @@ test_split (void)
   mlp3 = lb_variant_build_model (v, &error);
   g_assert_no_error (error);
 
-  params.n_ctx = 41;
+  params.n_ctx = 21;
   params.split = TRUE;
   r = lb_layer_error_compute (f16, q4, (const gint32 *) ids->data, ids->len, &params, NULL, NULL,
                               NULL, &error);

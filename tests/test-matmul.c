@@ -312,6 +312,50 @@ test_wsum (void)
     }
 }
 
+/* attention scores of 8 positions at a time, and the leftovers */
+static void
+test_scores (void)
+{
+  g_autoptr (GRand) r = g_rand_new_with_seed (8);
+  const LbMatmulKernels *sets[2];
+  guint n_sets = kernel_sets (sets);
+  const gint64 hds[] = { 8, 12, 32, 64 };
+  const guint n_kv = 21, ld = 80;
+  float keys[21 * 80], q[64], scores[21];
+  guint16 keys16[21 * 80];
+
+  fill (r, keys, n_kv * ld, 1.0);
+  fill (r, q, 64, 1.0);
+  for (guint i = 0; i < n_kv * ld; i++)
+    {
+      keys16[i] = lb_fp32_to_fp16 (keys[i]);
+      keys[i] = lb_fp16_to_fp32 (keys16[i]);   /* the same values in both */
+    }
+  for (guint s = 0; s < n_sets; s++)
+    for (guint hi = 0; hi < G_N_ELEMENTS (hds); hi++)
+      for (guint type = 0; type < 2; type++)
+        {
+          gint64 hd = hds[hi];
+          float max = type == 0
+            ? sets[s]->scores_f32 (n_kv, hd, keys + 3, ld, q, 0.25f, scores)
+            : sets[s]->scores_f16 (n_kv, hd, keys16 + 3, ld, q, 0.25f, scores);
+          float want_max = -INFINITY;
+
+          for (guint p = 0; p < n_kv; p++)
+            {
+              double want = 0, abs_sum = 0;
+              for (gint64 i = 0; i < hd; i++)
+                {
+                  want += 0.25 * keys[p * ld + 3 + i] * q[i];
+                  abs_sum += fabs (0.25 * keys[p * ld + 3 + i] * q[i]);
+                }
+              assert_close (scores[p], want, abs_sum, 1e-6, "scores", hd);
+              want_max = MAX (want_max, scores[p]);
+            }
+          g_assert_cmpfloat (max, ==, want_max);
+        }
+}
+
 /* ---- lb_matmul_run over every weight type ---------------------------------------- */
 
 static const LbType weight_types[] = {
@@ -709,6 +753,7 @@ main (int argc, char **argv)
   g_test_add_func ("/lowbit/matmul/conversions", test_conversions);
   g_test_add_func ("/lowbit/matmul/exp-silu", test_exp_silu);
   g_test_add_func ("/lowbit/matmul/wsum", test_wsum);
+  g_test_add_func ("/lowbit/matmul/scores", test_scores);
   g_test_add_func ("/lowbit/matmul/quant-tiles", test_quant_tiles);
   g_test_add_func ("/lowbit/matmul/types", test_matmul_types);
   g_test_add_func ("/lowbit/matmul/jobs", test_matmul_jobs);

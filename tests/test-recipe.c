@@ -544,6 +544,10 @@ test_profiles (void)
   def = resolve (recipe, model, NULL);
   perf = resolve (recipe, model, "performance");
   acc = resolve (recipe, model, "accuracy");
+  /* the recipe's attention rules, overridden by the profile's, still match */
+  g_assert_null (lb_quant_plan_get_warnings (acc)[0]);
+  g_assert_null (lb_quant_plan_get_warnings (perf)[0]);
+  g_assert_null (lb_quant_plan_get_warnings (def)[0]);
 
   g_assert_cmpint (type_of (def, "blk.3.attn_q.weight"), ==, LB_TYPE_Q4_K);
   g_assert_cmpint (type_of (def, "blk.3.attn_output.weight"), ==, LB_TYPE_Q4_K);

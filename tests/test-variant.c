@@ -415,6 +415,73 @@ test_threads_importance (void)
                          lb_model_find_tensor (m1, name)->n_bytes) != 0);
 }
 
+typedef struct {
+  guint    pending;
+  gboolean failed;
+} AsyncState;
+
+static void
+requantized (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  AsyncState *st = user_data;
+  GError *error = NULL;
+
+  if (!lb_variant_requantize_finish (LB_VARIANT (source), result, &error))
+    {
+      g_test_message ("requantize failed: %s", error->message);
+      g_clear_error (&error);
+      st->failed = TRUE;
+    }
+  st->pending--;
+}
+
+/* Several edits at once from worker threads, as the GUI makes them; the
+ * results equal the same edits made one by one. */
+static void
+test_async (void)
+{
+  g_autoptr (LbModel) base = LOAD_F16 ();
+  g_autoptr (LbVariant) variant = NULL, serial = NULL;
+  g_autoptr (LbModel) a = NULL, b = NULL;
+  const char *names[] = { "blk.0.ffn_up.weight", "blk.1.attn_q.weight", "blk.2.ffn_down.weight",
+                          "blk.6.attn_v.weight" };
+  const LbType types[] = { LB_TYPE_Q4_K, LB_TYPE_Q5_0, LB_TYPE_IQ4_NL, LB_TYPE_Q2_K };
+  AsyncState st = { 0 };
+  GError *error = NULL;
+
+  if (base == NULL)
+    return;
+  variant = lb_variant_new (base);
+  serial = lb_variant_new (base);
+  lb_variant_set_n_threads (variant, 2);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      st.pending++;
+      lb_variant_requantize_async (variant, names[i], types[i], NULL, requantized, &st);
+      g_assert_true (lb_variant_requantize_one (serial, names[i], types[i], NULL, &error));
+      g_assert_no_error (error);
+    }
+  /* a failing one reports its error through the callback */
+  st.pending++;
+  lb_variant_requantize_async (variant, "nope.weight", LB_TYPE_Q4_0, NULL, requantized, &st);
+  while (st.pending > 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (st.failed);
+  g_assert_cmpuint (lb_variant_get_n_overrides (variant), ==, G_N_ELEMENTS (names));
+
+  a = lb_variant_build_model (variant, &error);
+  b = lb_variant_build_model (serial, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (lb_variant_get_data_bytes (variant), ==, lb_variant_get_data_bytes (serial));
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      const LbTensor *ta = lb_model_find_tensor (a, names[i]);
+      const LbTensor *tb = lb_model_find_tensor (b, names[i]);
+      g_assert_cmpint (ta->type, ==, types[i]);
+      g_assert_cmpmem (ta->data, ta->n_bytes, tb->data, tb->n_bytes);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -426,6 +493,7 @@ main (int argc, char **argv)
   g_test_add_func ("/lowbit/variant/edit", test_edit);
   g_test_add_func ("/lowbit/variant/errors", test_errors);
   g_test_add_func ("/lowbit/variant/threads-importance", test_threads_importance);
+  g_test_add_func ("/lowbit/variant/async", test_async);
 
   return g_test_run ();
 }

@@ -10,8 +10,9 @@ typedef struct {
   GCallback setter;
 } Accessors;
 
-/* The accessors' real types, which differ only in their first argument, as
- * in the marshallers GLib calls signal handlers through */
+/* The accessors' types, but for their first argument (the chart's own
+ * type), as in the marshallers GLib calls signal handlers through; an enum
+ * is passed and returned as an int */
 typedef const char * (*GetString)  (gpointer self);
 typedef gboolean     (*GetBoolean) (gpointer self);
 typedef int          (*GetInt)     (gpointer self);

@@ -240,9 +240,7 @@ lb_chart_widget_class_init (LbChartWidgetClass *klass)
   widget_class->query_tooltip = lb_chart_widget_query_tooltip;
 
   properties[PROP_TITLE] =
-    lb_chart_widget_param (g_param_spec_string ("title", NULL, NULL, NULL,
-                                                G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY
-                                                | G_PARAM_STATIC_STRINGS),
+    lb_chart_widget_param (g_param_spec_string ("title", NULL, NULL, NULL, LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_chart_widget_get_title),
                            G_CALLBACK (lb_chart_widget_set_title));
   lb_chart_widget_class_install_properties (klass, N_PROPS, properties);
@@ -270,12 +268,16 @@ lb_chart_widget_class_set_size_hints (LbChartWidgetClass *klass,
 }
 
 void
-lb_chart_widget_class_set_fallback_label (LbChartWidgetClass *klass,
-                                          const char         *label)
+lb_chart_widget_class_set_names (LbChartWidgetClass *klass,
+                                 const char         *css_name,
+                                 GtkAccessibleRole   role,
+                                 const char         *fallback_label)
 {
   g_return_if_fail (LB_IS_CHART_WIDGET_CLASS (klass));
 
-  klass->fallback_label = label;
+  gtk_widget_class_set_css_name (GTK_WIDGET_CLASS (klass), css_name);
+  gtk_widget_class_set_accessible_role (GTK_WIDGET_CLASS (klass), role);
+  klass->fallback_label = fallback_label;
 }
 
 void

@@ -139,70 +139,65 @@ lb_gauge_finalize (GObject *object)
 static void
 lb_gauge_class_init (LbGaugeClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   LbChartWidgetClass *chart_class = LB_CHART_WIDGET_CLASS (klass);
-  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
-  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
 
-  object_class->finalize = lb_gauge_finalize;
+  G_OBJECT_CLASS (klass)->finalize = lb_gauge_finalize;
 
   chart_class->draw = lb_gauge_draw;
   chart_class->update_accessible = lb_gauge_update_accessible;
   lb_chart_widget_class_set_size_hints (chart_class, 96, 200, 96, 180);
-  lb_chart_widget_class_set_fallback_label (chart_class, N_("Gauge"));
+  lb_chart_widget_class_set_names (chart_class, "lb-gauge", GTK_ACCESSIBLE_ROLE_METER, N_("Gauge"));
 
   /* NaN is a valid value (no data) although it cannot be the default */
   properties[PROP_VALUE] =
-    lb_chart_widget_param (g_param_spec_double ("value", NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE,
-                                                0, rw),
+    lb_chart_widget_param (g_param_spec_double ("value", NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE, 0,
+                                                LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_gauge_get_value),
                            G_CALLBACK (lb_gauge_set_value));
   properties[PROP_MINIMUM] =
-    lb_chart_widget_param (g_param_spec_double ("minimum", NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE,
-                                                0, rw),
+    lb_chart_widget_param (g_param_spec_double ("minimum", NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE, 0,
+                                                LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_gauge_get_minimum),
                            G_CALLBACK (lb_gauge_set_minimum));
   properties[PROP_MAXIMUM] =
-    lb_chart_widget_param (g_param_spec_double ("maximum", NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE,
-                                                0, rw),
+    lb_chart_widget_param (g_param_spec_double ("maximum", NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE, 0,
+                                                LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_gauge_get_maximum),
                            G_CALLBACK (lb_gauge_set_maximum));
   properties[PROP_TARGET] =
-    lb_chart_widget_param (g_param_spec_double ("target", NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE,
-                                                0, rw),
+    lb_chart_widget_param (g_param_spec_double ("target", NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE, 0,
+                                                LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_gauge_get_target),
                            G_CALLBACK (lb_gauge_set_target));
   properties[PROP_HAS_TARGET] =
-    lb_chart_widget_param (g_param_spec_boolean ("has-target", NULL, NULL, FALSE, rw),
+    lb_chart_widget_param (g_param_spec_boolean ("has-target", NULL, NULL, FALSE,
+                                                 LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_gauge_get_has_target),
                            G_CALLBACK (lb_gauge_set_has_target));
   properties[PROP_LOWER_IS_BETTER] =
-    lb_chart_widget_param (g_param_spec_boolean ("lower-is-better", NULL, NULL, FALSE, rw),
+    lb_chart_widget_param (g_param_spec_boolean ("lower-is-better", NULL, NULL, FALSE,
+                                                 LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_gauge_get_lower_is_better),
                            G_CALLBACK (lb_gauge_set_lower_is_better));
   properties[PROP_UNIT] =
-    lb_chart_widget_param (g_param_spec_string ("unit", NULL, NULL, NULL, rw),
+    lb_chart_widget_param (g_param_spec_string ("unit", NULL, NULL, NULL, LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_gauge_get_unit),
                            G_CALLBACK (lb_gauge_set_unit));
   properties[PROP_DIGITS] =
-    lb_chart_widget_param (g_param_spec_int ("digits", NULL, NULL, -1, 9, -1, rw),
+    lb_chart_widget_param (g_param_spec_int ("digits", NULL, NULL, -1, 9, -1, LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_gauge_get_digits),
                            G_CALLBACK (lb_gauge_set_digits));
   properties[PROP_FORMAT] =
     lb_chart_widget_param (g_param_spec_enum ("format", NULL, NULL, LB_TYPE_CHART_FORMAT,
-                                              LB_CHART_FORMAT_PLAIN, rw),
+                                              LB_CHART_FORMAT_PLAIN, LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_gauge_get_format),
                            G_CALLBACK (lb_gauge_set_format));
   properties[PROP_VERDICT] =
     lb_chart_widget_param (g_param_spec_enum ("verdict", NULL, NULL, LB_TYPE_GAUGE_VERDICT,
-                                              LB_GAUGE_NEUTRAL, ro),
+                                              LB_GAUGE_NEUTRAL, LB_CHART_PARAM_RO),
                            G_CALLBACK (lb_gauge_get_verdict),
                            NULL);
   lb_chart_widget_class_install_properties (chart_class, N_PROPS, properties);
-
-  gtk_widget_class_set_css_name (widget_class, "lb-gauge");
-  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_METER);
 }
 
 static void
@@ -245,42 +240,14 @@ DOUBLE_ACCESSORS (minimum, PROP_MINIMUM)
 DOUBLE_ACCESSORS (maximum, PROP_MAXIMUM)
 DOUBLE_ACCESSORS (target, PROP_TARGET)
 
-gboolean
-lb_gauge_get_has_target (LbGauge *self)
-{
-  g_return_val_if_fail (LB_IS_GAUGE (self), FALSE);
-  return self->has_target;
-}
-
-void
-lb_gauge_set_has_target (LbGauge  *self,
-                         gboolean  has_target)
-{
-  g_return_if_fail (LB_IS_GAUGE (self));
-
-  if (lb_chart_widget_set_field (self, &self->has_target, !!has_target,
-                                 properties[PROP_HAS_TARGET]))
-    update_state (self);
-}
-
-gboolean
-lb_gauge_get_lower_is_better (LbGauge *self)
-{
-  g_return_val_if_fail (LB_IS_GAUGE (self), FALSE);
-  return self->lower_is_better;
-}
-
-void
-lb_gauge_set_lower_is_better (LbGauge  *self,
-                              gboolean  lower_is_better)
-{
-  g_return_if_fail (LB_IS_GAUGE (self));
-
-  if (lb_chart_widget_set_field (self, &self->lower_is_better, !!lower_is_better,
-                                 properties[PROP_LOWER_IS_BETTER]))
-    update_state (self);
-}
-
+/* lb_gauge_get_has_target (), lb_gauge_set_has_target (), the same for
+ * lower_is_better */
+LB_CHART_WIDGET_DEFINE_ACCESSORS_FULL (LbGauge, lb_gauge, LB_IS_GAUGE, gboolean, has_target,
+                                       properties[PROP_HAS_TARGET], !!has_target,
+                                       update_state (self))
+LB_CHART_WIDGET_DEFINE_ACCESSORS_FULL (LbGauge, lb_gauge, LB_IS_GAUGE, gboolean,
+                                       lower_is_better, properties[PROP_LOWER_IS_BETTER],
+                                       !!lower_is_better, update_state (self))
 LB_CHART_WIDGET_DEFINE_TITLE_ACCESSORS (LbGauge, lb_gauge, LB_IS_GAUGE)
 
 const char *
@@ -319,22 +286,9 @@ lb_gauge_set_digits (LbGauge *self,
     update_state (self);
 }
 
-LbChartFormat
-lb_gauge_get_format (LbGauge *self)
-{
-  g_return_val_if_fail (LB_IS_GAUGE (self), LB_CHART_FORMAT_PLAIN);
-  return self->format;
-}
-
-void
-lb_gauge_set_format (LbGauge       *self,
-                     LbChartFormat  format)
-{
-  g_return_if_fail (LB_IS_GAUGE (self));
-
-  if (lb_chart_widget_set_field (self, &self->format, format, properties[PROP_FORMAT]))
-    update_state (self);
-}
+/* lb_gauge_get_format (), lb_gauge_set_format () */
+LB_CHART_WIDGET_DEFINE_ACCESSORS_FULL (LbGauge, lb_gauge, LB_IS_GAUGE, LbChartFormat, format,
+                                       properties[PROP_FORMAT], format, update_state (self))
 
 LbGaugeVerdict
 lb_gauge_get_verdict (LbGauge *self)

@@ -179,48 +179,45 @@ lb_heatmap_finalize (GObject *object)
 static void
 lb_heatmap_class_init (LbHeatmapClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   LbChartWidgetClass *chart_class = LB_CHART_WIDGET_CLASS (klass);
-  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
-  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
 
-  object_class->finalize = lb_heatmap_finalize;
-
-  widget_class->measure = lb_heatmap_measure;
+  G_OBJECT_CLASS (klass)->finalize = lb_heatmap_finalize;
+  GTK_WIDGET_CLASS (klass)->measure = lb_heatmap_measure;
 
   chart_class->draw = lb_heatmap_draw;
   chart_class->describe_at = lb_heatmap_describe_at;
   chart_class->update_accessible = lb_heatmap_update_accessible;
   lb_chart_widget_class_set_size_hints (chart_class, 120, 320, 80, 200);
-  lb_chart_widget_class_set_fallback_label (chart_class, N_("Heatmap"));
+  lb_chart_widget_class_set_names (chart_class, "lb-heatmap", GTK_ACCESSIBLE_ROLE_IMG,
+                                   N_("Heatmap"));
 
   properties[PROP_LEGEND_LABEL] =
-    lb_chart_widget_param (g_param_spec_string ("legend-label", NULL, NULL, NULL, rw),
+    lb_chart_widget_param (g_param_spec_string ("legend-label", NULL, NULL, NULL,
+                                                LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_heatmap_get_legend_label),
                            G_CALLBACK (lb_heatmap_set_legend_label));
   properties[PROP_COLORMAP] =
     lb_chart_widget_param (g_param_spec_enum ("colormap", NULL, NULL, LB_TYPE_COLORMAP,
-                                              LB_COLORMAP_VIRIDIS,
-                                              rw),
+                                              LB_COLORMAP_VIRIDIS, LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_heatmap_get_colormap),
                            G_CALLBACK (lb_heatmap_set_colormap));
   properties[PROP_REVERSE] =
-    lb_chart_widget_param (g_param_spec_boolean ("reverse", NULL, NULL, FALSE, rw),
+    lb_chart_widget_param (g_param_spec_boolean ("reverse", NULL, NULL, FALSE, LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_heatmap_get_reverse),
                            G_CALLBACK (lb_heatmap_set_reverse));
   properties[PROP_FORMAT] =
     lb_chart_widget_param (g_param_spec_enum ("format", NULL, NULL, LB_TYPE_CHART_FORMAT,
-                                              LB_CHART_FORMAT_PLAIN,
-                                              rw),
+                                              LB_CHART_FORMAT_PLAIN, LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_heatmap_get_format),
                            G_CALLBACK (lb_heatmap_set_format));
   properties[PROP_N_ROWS] =
-    lb_chart_widget_param (g_param_spec_uint ("n-rows", NULL, NULL, 0, G_MAXUINT, 0, ro),
+    lb_chart_widget_param (g_param_spec_uint ("n-rows", NULL, NULL, 0, G_MAXUINT, 0,
+                                              LB_CHART_PARAM_RO),
                            G_CALLBACK (lb_heatmap_get_n_rows),
                            NULL);
   properties[PROP_N_COLS] =
-    lb_chart_widget_param (g_param_spec_uint ("n-cols", NULL, NULL, 0, G_MAXUINT, 0, ro),
+    lb_chart_widget_param (g_param_spec_uint ("n-cols", NULL, NULL, 0, G_MAXUINT, 0,
+                                              LB_CHART_PARAM_RO),
                            G_CALLBACK (lb_heatmap_get_n_cols),
                            NULL);
   lb_chart_widget_class_install_properties (chart_class, N_PROPS, properties);
@@ -235,9 +232,6 @@ lb_heatmap_class_init (LbHeatmapClass *klass)
   signals[CELL_ACTIVATED] =
     g_signal_new ("cell-activated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_UINT);
-
-  gtk_widget_class_set_css_name (widget_class, "lb-heatmap");
-  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
 }
 
 static void
@@ -337,22 +331,11 @@ LB_CHART_WIDGET_DEFINE_ENUM_ACCESSORS (LbHeatmap, lb_heatmap, LB_IS_HEATMAP, LbC
 LB_CHART_WIDGET_DEFINE_BOOLEAN_ACCESSORS (LbHeatmap, lb_heatmap, LB_IS_HEATMAP, reverse,
                                           properties[PROP_REVERSE])
 
-LbChartFormat
-lb_heatmap_get_format (LbHeatmap *self)
-{
-  g_return_val_if_fail (LB_IS_HEATMAP (self), LB_CHART_FORMAT_PLAIN);
-  return self->format;
-}
-
-void
-lb_heatmap_set_format (LbHeatmap     *self,
-                       LbChartFormat  format)
-{
-  g_return_if_fail (LB_IS_HEATMAP (self));
-
-  if (lb_chart_widget_set_field (self, &self->format, format, properties[PROP_FORMAT]))
-    lb_heatmap_update_accessible (LB_CHART_WIDGET (self));
-}
+/* lb_heatmap_get_format (), lb_heatmap_set_format (): the accessible
+ * description quotes values */
+LB_CHART_WIDGET_DEFINE_ACCESSORS_FULL (LbHeatmap, lb_heatmap, LB_IS_HEATMAP, LbChartFormat,
+                                       format, properties[PROP_FORMAT], format,
+                                       lb_heatmap_update_accessible (LB_CHART_WIDGET (self)))
 
 void
 lb_heatmap_set_range (LbHeatmap *self,

@@ -112,40 +112,36 @@ lb_histogram_finalize (GObject *object)
 static void
 lb_histogram_class_init (LbHistogramClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   LbChartWidgetClass *chart_class = LB_CHART_WIDGET_CLASS (klass);
-  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
-  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
 
-  object_class->finalize = lb_histogram_finalize;
+  G_OBJECT_CLASS (klass)->finalize = lb_histogram_finalize;
 
   chart_class->draw = lb_histogram_draw;
   chart_class->describe_at = lb_histogram_describe_at;
   chart_class->update_accessible = lb_histogram_update_accessible;
   lb_chart_widget_class_set_size_hints (chart_class, 200, 420, 120, 220);
-  lb_chart_widget_class_set_fallback_label (chart_class, N_("Weight histogram"));
+  lb_chart_widget_class_set_names (chart_class, "lb-histogram", GTK_ACCESSIBLE_ROLE_IMG,
+                                   N_("Weight histogram"));
 
   properties[PROP_X_LABEL] =
-    lb_chart_widget_param (g_param_spec_string ("x-label", NULL, NULL, NULL, rw),
+    lb_chart_widget_param (g_param_spec_string ("x-label", NULL, NULL, NULL, LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_histogram_get_x_label),
                            G_CALLBACK (lb_histogram_set_x_label));
   properties[PROP_LOG_SCALE] =
-    lb_chart_widget_param (g_param_spec_boolean ("log-scale", NULL, NULL, FALSE, rw),
+    lb_chart_widget_param (g_param_spec_boolean ("log-scale", NULL, NULL, FALSE, LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_histogram_get_log_scale),
                            G_CALLBACK (lb_histogram_set_log_scale));
   properties[PROP_N_BINS] =
-    lb_chart_widget_param (g_param_spec_uint ("n-bins", NULL, NULL, 0, G_MAXUINT, 0, ro),
+    lb_chart_widget_param (g_param_spec_uint ("n-bins", NULL, NULL, 0, G_MAXUINT, 0,
+                                              LB_CHART_PARAM_RO),
                            G_CALLBACK (lb_histogram_get_n_bins),
                            NULL);
   properties[PROP_N_LEVELS] =
-    lb_chart_widget_param (g_param_spec_uint ("n-levels", NULL, NULL, 0, G_MAXUINT, 0, ro),
+    lb_chart_widget_param (g_param_spec_uint ("n-levels", NULL, NULL, 0, G_MAXUINT, 0,
+                                              LB_CHART_PARAM_RO),
                            G_CALLBACK (lb_histogram_get_n_levels),
                            NULL);
   lb_chart_widget_class_install_properties (chart_class, N_PROPS, properties);
-
-  gtk_widget_class_set_css_name (widget_class, "lb-histogram");
-  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
 }
 
 static void

@@ -219,54 +219,51 @@ lb_line_chart_finalize (GObject *object)
 static void
 lb_line_chart_class_init (LbLineChartClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   LbChartWidgetClass *chart_class = LB_CHART_WIDGET_CLASS (klass);
-  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
-  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
 
-  object_class->finalize = lb_line_chart_finalize;
+  G_OBJECT_CLASS (klass)->finalize = lb_line_chart_finalize;
 
   chart_class->draw = lb_line_chart_draw;
   chart_class->describe_at = lb_line_chart_describe_at;
   chart_class->update_accessible = lb_line_chart_update_accessible;
   lb_chart_widget_class_set_size_hints (chart_class, 200, 480, 120, 240);
-  lb_chart_widget_class_set_fallback_label (chart_class, N_("Line chart"));
+  lb_chart_widget_class_set_names (chart_class, "lb-line-chart", GTK_ACCESSIBLE_ROLE_IMG,
+                                   N_("Line chart"));
 
   properties[PROP_X_LABEL] =
-    lb_chart_widget_param (g_param_spec_string ("x-label", NULL, NULL, NULL, rw),
+    lb_chart_widget_param (g_param_spec_string ("x-label", NULL, NULL, NULL, LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_line_chart_get_x_label),
                            G_CALLBACK (lb_line_chart_set_x_label));
   properties[PROP_Y_LABEL] =
-    lb_chart_widget_param (g_param_spec_string ("y-label", NULL, NULL, NULL, rw),
+    lb_chart_widget_param (g_param_spec_string ("y-label", NULL, NULL, NULL, LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_line_chart_get_y_label),
                            G_CALLBACK (lb_line_chart_set_y_label));
   properties[PROP_X_FORMAT] =
     lb_chart_widget_param (g_param_spec_enum ("x-format", NULL, NULL, LB_TYPE_CHART_FORMAT,
-                                              LB_CHART_FORMAT_TIME, rw),
+                                              LB_CHART_FORMAT_TIME, LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_line_chart_get_x_format),
                            G_CALLBACK (lb_line_chart_set_x_format));
   properties[PROP_Y_FORMAT] =
     lb_chart_widget_param (g_param_spec_enum ("y-format", NULL, NULL, LB_TYPE_CHART_FORMAT,
-                                              LB_CHART_FORMAT_PLAIN, rw),
+                                              LB_CHART_FORMAT_PLAIN, LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_line_chart_get_y_format),
                            G_CALLBACK (lb_line_chart_set_y_format));
   properties[PROP_Y_FROM_ZERO] =
-    lb_chart_widget_param (g_param_spec_boolean ("y-from-zero", NULL, NULL, TRUE, rw),
+    lb_chart_widget_param (g_param_spec_boolean ("y-from-zero", NULL, NULL, TRUE,
+                                                 LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_line_chart_get_y_from_zero),
                            G_CALLBACK (lb_line_chart_set_y_from_zero));
   properties[PROP_TIME_WINDOW] =
-    lb_chart_widget_param (g_param_spec_double ("time-window", NULL, NULL, 0, G_MAXDOUBLE, 0, rw),
+    lb_chart_widget_param (g_param_spec_double ("time-window", NULL, NULL, 0, G_MAXDOUBLE, 0,
+                                                LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_line_chart_get_time_window),
                            G_CALLBACK (lb_line_chart_set_time_window));
   properties[PROP_N_SERIES] =
-    lb_chart_widget_param (g_param_spec_uint ("n-series", NULL, NULL, 0, G_MAXUINT, 0, ro),
+    lb_chart_widget_param (g_param_spec_uint ("n-series", NULL, NULL, 0, G_MAXUINT, 0,
+                                              LB_CHART_PARAM_RO),
                            G_CALLBACK (lb_line_chart_get_n_series),
                            NULL);
   lb_chart_widget_class_install_properties (chart_class, N_PROPS, properties);
-
-  gtk_widget_class_set_css_name (widget_class, "lb-line-chart");
-  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
 }
 
 static void
@@ -435,41 +432,16 @@ LB_CHART_WIDGET_DEFINE_STRING_ACCESSORS (LbLineChart, lb_line_chart, LB_IS_LINE_
 LB_CHART_WIDGET_DEFINE_ENUM_ACCESSORS (LbLineChart, lb_line_chart, LB_IS_LINE_CHART,
                                        LbChartFormat, x_format, properties[PROP_X_FORMAT])
 
-LbChartFormat
-lb_line_chart_get_y_format (LbLineChart *self)
-{
-  g_return_val_if_fail (LB_IS_LINE_CHART (self), LB_CHART_FORMAT_PLAIN);
-  return self->y_format;
-}
-
-void
-lb_line_chart_set_y_format (LbLineChart   *self,
-                            LbChartFormat  format)
-{
-  g_return_if_fail (LB_IS_LINE_CHART (self));
-
-  /* the accessible description quotes the latest values */
-  if (lb_chart_widget_set_field (self, &self->y_format, format, properties[PROP_Y_FORMAT]))
-    lb_line_chart_update_accessible (LB_CHART_WIDGET (self));
-}
-
-gboolean
-lb_line_chart_get_y_from_zero (LbLineChart *self)
-{
-  g_return_val_if_fail (LB_IS_LINE_CHART (self), FALSE);
-  return self->y_from_zero;
-}
-
-void
-lb_line_chart_set_y_from_zero (LbLineChart *self,
-                               gboolean     y_from_zero)
-{
-  g_return_if_fail (LB_IS_LINE_CHART (self));
-
-  if (lb_chart_widget_set_field (self, &self->y_from_zero, !!y_from_zero,
-                                 properties[PROP_Y_FROM_ZERO]))
-    data_changed (self);
-}
+/* lb_line_chart_get_y_format (), lb_line_chart_set_y_format (): the
+ * accessible description quotes the latest values */
+LB_CHART_WIDGET_DEFINE_ACCESSORS_FULL (LbLineChart, lb_line_chart, LB_IS_LINE_CHART,
+                                       LbChartFormat, y_format, properties[PROP_Y_FORMAT],
+                                       y_format,
+                                       lb_line_chart_update_accessible (LB_CHART_WIDGET (self)))
+/* lb_line_chart_get_y_from_zero (), lb_line_chart_set_y_from_zero () */
+LB_CHART_WIDGET_DEFINE_ACCESSORS_FULL (LbLineChart, lb_line_chart, LB_IS_LINE_CHART, gboolean,
+                                       y_from_zero, properties[PROP_Y_FROM_ZERO],
+                                       !!y_from_zero, data_changed (self))
 
 double
 lb_line_chart_get_time_window (LbLineChart *self)

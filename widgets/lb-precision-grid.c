@@ -595,37 +595,37 @@ lb_precision_grid_finalize (GObject *object)
 static void
 lb_precision_grid_class_init (LbPrecisionGridClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   LbChartWidgetClass *chart_class = LB_CHART_WIDGET_CLASS (klass);
-  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
-  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
 
-  object_class->finalize = lb_precision_grid_finalize;
-
-  widget_class->measure = lb_precision_grid_measure;
-  widget_class->state_flags_changed = lb_precision_grid_state_flags_changed;
+  G_OBJECT_CLASS (klass)->finalize = lb_precision_grid_finalize;
+  GTK_WIDGET_CLASS (klass)->measure = lb_precision_grid_measure;
+  GTK_WIDGET_CLASS (klass)->state_flags_changed = lb_precision_grid_state_flags_changed;
 
   chart_class->draw = lb_precision_grid_draw;
   chart_class->describe_at = lb_precision_grid_describe_at;
   chart_class->update_accessible = lb_precision_grid_update_accessible;
   lb_chart_widget_class_set_size_hints (chart_class, 160, 360, 120, 240);
-  lb_chart_widget_class_set_fallback_label (chart_class, N_("Precision map"));
+  lb_chart_widget_class_set_names (chart_class, "lb-precision-grid", GTK_ACCESSIBLE_ROLE_GRID,
+                                   N_("Precision map"));
 
   properties[PROP_SHOW_LEGEND] =
-    lb_chart_widget_param (g_param_spec_boolean ("show-legend", NULL, NULL, TRUE, rw),
+    lb_chart_widget_param (g_param_spec_boolean ("show-legend", NULL, NULL, TRUE,
+                                                 LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_precision_grid_get_show_legend),
                            G_CALLBACK (lb_precision_grid_set_show_legend));
   properties[PROP_N_ROWS] =
-    lb_chart_widget_param (g_param_spec_uint ("n-rows", NULL, NULL, 0, G_MAXUINT, 0, ro),
+    lb_chart_widget_param (g_param_spec_uint ("n-rows", NULL, NULL, 0, G_MAXUINT, 0,
+                                              LB_CHART_PARAM_RO),
                            G_CALLBACK (lb_precision_grid_get_n_rows),
                            NULL);
   properties[PROP_N_COLS] =
-    lb_chart_widget_param (g_param_spec_uint ("n-cols", NULL, NULL, 0, G_MAXUINT, 0, ro),
+    lb_chart_widget_param (g_param_spec_uint ("n-cols", NULL, NULL, 0, G_MAXUINT, 0,
+                                              LB_CHART_PARAM_RO),
                            G_CALLBACK (lb_precision_grid_get_n_cols),
                            NULL);
   properties[PROP_N_SELECTED] =
-    lb_chart_widget_param (g_param_spec_uint ("n-selected", NULL, NULL, 0, G_MAXUINT, 0, ro),
+    lb_chart_widget_param (g_param_spec_uint ("n-selected", NULL, NULL, 0, G_MAXUINT, 0,
+                                              LB_CHART_PARAM_RO),
                            G_CALLBACK (lb_precision_grid_get_n_selected),
                            NULL);
   lb_chart_widget_class_install_properties (chart_class, N_PROPS, properties);
@@ -650,9 +650,6 @@ lb_precision_grid_class_init (LbPrecisionGridClass *klass)
   signals[CELL_ACTIVATED] =
     g_signal_new ("cell-activated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_UINT);
-
-  gtk_widget_class_set_css_name (widget_class, "lb-precision-grid");
-  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GRID);
 }
 
 static void

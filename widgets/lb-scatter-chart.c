@@ -157,56 +157,55 @@ lb_scatter_chart_finalize (GObject *object)
 static void
 lb_scatter_chart_class_init (LbScatterChartClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   LbChartWidgetClass *chart_class = LB_CHART_WIDGET_CLASS (klass);
-  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
-  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
 
-  object_class->finalize = lb_scatter_chart_finalize;
+  G_OBJECT_CLASS (klass)->finalize = lb_scatter_chart_finalize;
 
   chart_class->draw = lb_scatter_chart_draw;
   chart_class->describe_at = lb_scatter_chart_describe_at;
   chart_class->update_accessible = lb_scatter_chart_update_accessible;
   lb_chart_widget_class_set_size_hints (chart_class, 200, 480, 150, 280);
-  lb_chart_widget_class_set_fallback_label (chart_class, N_("Scatter chart"));
+  lb_chart_widget_class_set_names (chart_class, "lb-scatter-chart", GTK_ACCESSIBLE_ROLE_IMG,
+                                   N_("Scatter chart"));
 
   properties[PROP_X_LABEL] =
-    lb_chart_widget_param (g_param_spec_string ("x-label", NULL, NULL, NULL, rw),
+    lb_chart_widget_param (g_param_spec_string ("x-label", NULL, NULL, NULL, LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_scatter_chart_get_x_label),
                            G_CALLBACK (lb_scatter_chart_set_x_label));
   properties[PROP_Y_LABEL] =
-    lb_chart_widget_param (g_param_spec_string ("y-label", NULL, NULL, NULL, rw),
+    lb_chart_widget_param (g_param_spec_string ("y-label", NULL, NULL, NULL, LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_scatter_chart_get_y_label),
                            G_CALLBACK (lb_scatter_chart_set_y_label));
   properties[PROP_X_FORMAT] =
     lb_chart_widget_param (g_param_spec_enum ("x-format", NULL, NULL, LB_TYPE_CHART_FORMAT,
-                                              LB_CHART_FORMAT_PLAIN, rw),
+                                              LB_CHART_FORMAT_PLAIN, LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_scatter_chart_get_x_format),
                            G_CALLBACK (lb_scatter_chart_set_x_format));
   properties[PROP_Y_FORMAT] =
     lb_chart_widget_param (g_param_spec_enum ("y-format", NULL, NULL, LB_TYPE_CHART_FORMAT,
-                                              LB_CHART_FORMAT_PLAIN, rw),
+                                              LB_CHART_FORMAT_PLAIN, LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_scatter_chart_get_y_format),
                            G_CALLBACK (lb_scatter_chart_set_y_format));
   properties[PROP_X_LOG] =
-    lb_chart_widget_param (g_param_spec_boolean ("x-log", NULL, NULL, FALSE, rw),
+    lb_chart_widget_param (g_param_spec_boolean ("x-log", NULL, NULL, FALSE, LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_scatter_chart_get_x_log),
                            G_CALLBACK (lb_scatter_chart_set_x_log));
   properties[PROP_Y_LOG] =
-    lb_chart_widget_param (g_param_spec_boolean ("y-log", NULL, NULL, FALSE, rw),
+    lb_chart_widget_param (g_param_spec_boolean ("y-log", NULL, NULL, FALSE, LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_scatter_chart_get_y_log),
                            G_CALLBACK (lb_scatter_chart_set_y_log));
   properties[PROP_SHOW_FRONT] =
-    lb_chart_widget_param (g_param_spec_boolean ("show-front", NULL, NULL, TRUE, rw),
+    lb_chart_widget_param (g_param_spec_boolean ("show-front", NULL, NULL, TRUE, LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_scatter_chart_get_show_front),
                            G_CALLBACK (lb_scatter_chart_set_show_front));
   properties[PROP_HIGHLIGHT] =
-    lb_chart_widget_param (g_param_spec_int ("highlight", NULL, NULL, -1, G_MAXINT, -1, rw),
+    lb_chart_widget_param (g_param_spec_int ("highlight", NULL, NULL, -1, G_MAXINT, -1,
+                                             LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_scatter_chart_get_highlight),
                            G_CALLBACK (lb_scatter_chart_set_highlight));
   properties[PROP_N_POINTS] =
-    lb_chart_widget_param (g_param_spec_uint ("n-points", NULL, NULL, 0, G_MAXUINT, 0, ro),
+    lb_chart_widget_param (g_param_spec_uint ("n-points", NULL, NULL, 0, G_MAXUINT, 0,
+                                              LB_CHART_PARAM_RO),
                            G_CALLBACK (lb_scatter_chart_get_n_points),
                            NULL);
   lb_chart_widget_class_install_properties (chart_class, N_PROPS, properties);
@@ -218,9 +217,6 @@ lb_scatter_chart_class_init (LbScatterChartClass *klass)
   signals[POINT_ACTIVATED] =
     g_signal_new ("point-activated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
-
-  gtk_widget_class_set_css_name (widget_class, "lb-scatter-chart");
-  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
 }
 
 static void

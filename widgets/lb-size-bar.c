@@ -180,16 +180,11 @@ lb_size_bar_finalize (GObject *object)
 static void
 lb_size_bar_class_init (LbSizeBarClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   LbChartWidgetClass *chart_class = LB_CHART_WIDGET_CLASS (klass);
-  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
-  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
 
-  object_class->finalize = lb_size_bar_finalize;
-
-  widget_class->get_request_mode = lb_size_bar_get_request_mode;
-  widget_class->measure = lb_size_bar_measure;
+  G_OBJECT_CLASS (klass)->finalize = lb_size_bar_finalize;
+  GTK_WIDGET_CLASS (klass)->get_request_mode = lb_size_bar_get_request_mode;
+  GTK_WIDGET_CLASS (klass)->measure = lb_size_bar_measure;
 
   chart_class->draw = lb_size_bar_draw;
   chart_class->describe_at = lb_size_bar_describe_at;
@@ -197,32 +192,35 @@ lb_size_bar_class_init (LbSizeBarClass *klass)
   /* the height follows the width (measured above) */
   lb_chart_widget_class_set_size_hints (chart_class, 160, 480, 0, 0);
   lb_chart_widget_class_set_style_sets_height (chart_class);
-  lb_chart_widget_class_set_fallback_label (chart_class, N_("Model size"));
+  lb_chart_widget_class_set_names (chart_class, "lb-size-bar", GTK_ACCESSIBLE_ROLE_IMG,
+                                   N_("Model size"));
 
   properties[PROP_BUDGET] =
-    lb_chart_widget_param (g_param_spec_double ("budget", NULL, NULL, 0, G_MAXDOUBLE, 0, rw),
+    lb_chart_widget_param (g_param_spec_double ("budget", NULL, NULL, 0, G_MAXDOUBLE, 0,
+                                                LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_size_bar_get_budget),
                            G_CALLBACK (lb_size_bar_set_budget));
   properties[PROP_SHOW_LEGEND] =
-    lb_chart_widget_param (g_param_spec_boolean ("show-legend", NULL, NULL, TRUE, rw),
+    lb_chart_widget_param (g_param_spec_boolean ("show-legend", NULL, NULL, TRUE,
+                                                 LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_size_bar_get_show_legend),
                            G_CALLBACK (lb_size_bar_set_show_legend));
   properties[PROP_TOTAL] =
-    lb_chart_widget_param (g_param_spec_double ("total", NULL, NULL, 0, G_MAXDOUBLE, 0, ro),
+    lb_chart_widget_param (g_param_spec_double ("total", NULL, NULL, 0, G_MAXDOUBLE, 0,
+                                                LB_CHART_PARAM_RO),
                            G_CALLBACK (lb_size_bar_get_total),
                            NULL);
   properties[PROP_OVER_BUDGET] =
-    lb_chart_widget_param (g_param_spec_boolean ("over-budget", NULL, NULL, FALSE, ro),
+    lb_chart_widget_param (g_param_spec_boolean ("over-budget", NULL, NULL, FALSE,
+                                                 LB_CHART_PARAM_RO),
                            G_CALLBACK (lb_size_bar_get_over_budget),
                            NULL);
   properties[PROP_N_SEGMENTS] =
-    lb_chart_widget_param (g_param_spec_uint ("n-segments", NULL, NULL, 0, G_MAXUINT, 0, ro),
+    lb_chart_widget_param (g_param_spec_uint ("n-segments", NULL, NULL, 0, G_MAXUINT, 0,
+                                              LB_CHART_PARAM_RO),
                            G_CALLBACK (lb_size_bar_get_n_segments),
                            NULL);
   lb_chart_widget_class_install_properties (chart_class, N_PROPS, properties);
-
-  gtk_widget_class_set_css_name (widget_class, "lb-size-bar");
-  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
 }
 
 static void
@@ -307,23 +305,10 @@ lb_size_bar_set_budget (LbSizeBar *self,
 
 LB_CHART_WIDGET_DEFINE_TITLE_ACCESSORS (LbSizeBar, lb_size_bar, LB_IS_SIZE_BAR)
 
-gboolean
-lb_size_bar_get_show_legend (LbSizeBar *self)
-{
-  g_return_val_if_fail (LB_IS_SIZE_BAR (self), FALSE);
-  return self->show_legend;
-}
-
-void
-lb_size_bar_set_show_legend (LbSizeBar *self,
-                             gboolean   show_legend)
-{
-  g_return_if_fail (LB_IS_SIZE_BAR (self));
-
-  if (lb_chart_widget_set_field (self, &self->show_legend, !!show_legend,
-                                 properties[PROP_SHOW_LEGEND]))
-    gtk_widget_queue_resize (GTK_WIDGET (self));
-}
+/* lb_size_bar_get_show_legend (), lb_size_bar_set_show_legend () */
+LB_CHART_WIDGET_DEFINE_ACCESSORS_FULL (LbSizeBar, lb_size_bar, LB_IS_SIZE_BAR, gboolean,
+                                       show_legend, properties[PROP_SHOW_LEGEND], !!show_legend,
+                                       gtk_widget_queue_resize (GTK_WIDGET (self)))
 
 double
 lb_size_bar_get_total (LbSizeBar *self)

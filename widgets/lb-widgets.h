@@ -2,6 +2,7 @@
 #pragma once
 
 #include "lb-charts.h"
+#include "lb-chart-widget.h"
 #include "lb-gauge.h"
 #include "lb-heatmap.h"
 #include "lb-histogram.h"

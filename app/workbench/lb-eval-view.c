@@ -29,8 +29,7 @@ lb_eval_view_init (LbEvalView *self)
                                    _("Here you will compare a quantized variant with the original "
                                      "model: KL divergence, how often the top token agrees, perplexity "
                                      "and their percentiles, and a chart of size against "
-                                     "accuracy.\n\nThis needs evaluation, which this build of Lowbit "
-                                     "does not include yet."));
+                                     "accuracy.\n\nThis page is not connected to evaluation yet."));
   adw_bin_set_child (ADW_BIN (self), page);
 }
 

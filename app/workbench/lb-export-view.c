@@ -465,8 +465,8 @@ lb_export_view_init (LbExportView *self)
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("Not Available Yet"));
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row),
     _("A quantized GGUF file made from your precision map, with its recipe, a report and "
-      "the validation verdict, will be exported here. This needs quantization recipes, "
-      "which this build of Lowbit does not include yet."));
+      "the validation verdict, will be exported here. This page is not connected to "
+      "quantization recipes yet."));
   adw_action_row_add_prefix (ADW_ACTION_ROW (row),
                              gtk_image_new_from_icon_name ("lb-precision-symbolic"));
   adw_preferences_group_add (later, row);

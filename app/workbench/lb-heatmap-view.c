@@ -29,8 +29,7 @@ lb_heatmap_view_init (LbHeatmapView *self)
                                    _("Here you will see where quantization hurts: layers by tensor "
                                      "kinds coloured by weight SNR, weighted error, sensitivity or "
                                      "layer output similarity, with a close look at any tensor.\n\nThis "
-                                     "needs the quantizer and evaluation, which this build of Lowbit "
-                                     "does not include yet."));
+                                     "page is not connected to the quantizer and evaluation yet."));
   adw_bin_set_child (ADW_BIN (self), page);
 }
 

@@ -28,8 +28,8 @@ lb_perf_view_init (LbPerfView *self)
   adw_status_page_set_description (ADW_STATUS_PAGE (page),
                                    _("Here you will see the time per token against your latency target, "
                                      "prompt and generation speed, memory over time and processor use "
-                                     "while a benchmark runs.\n\nThis needs the fast inference engine, "
-                                     "which this build of Lowbit does not include yet."));
+                                     "while a benchmark runs.\n\nThis page is not connected to the fast "
+                                     "inference engine yet."));
   adw_bin_set_child (ADW_BIN (self), page);
 }
 

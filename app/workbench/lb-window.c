@@ -34,6 +34,7 @@ struct _LbWindow
   GMenu                *recent_menu;
   LbOverviewView       *overview_view;
   LbExportView         *export_view;
+  LbPrecisionView      *precision_view;
 
   GSettings            *settings;
   LbModel              *model;
@@ -165,6 +166,7 @@ set_model (LbWindow *self, LbModel *model)
 
   lb_overview_view_set_model (self->overview_view, model);
   lb_export_view_set_model (self->export_view, model);
+  lb_precision_view_set_model (self->precision_view, model);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export", model != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-gguf", model != NULL);
 
@@ -559,6 +561,7 @@ lb_window_class_init (LbWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LbWindow, recent_menu);
   gtk_widget_class_bind_template_child (widget_class, LbWindow, overview_view);
   gtk_widget_class_bind_template_child (widget_class, LbWindow, export_view);
+  gtk_widget_class_bind_template_child (widget_class, LbWindow, precision_view);
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "win.open-folder", NULL, open_folder_action);

@@ -15,6 +15,7 @@
 #include "lb-stall-monitor.h"
 #include "lb-target-tile.h"
 #include "lb-test-util.h"
+#include "lb-widgets.h"
 #include "lb-window.h"
 
 #define STALL_BUDGET_MS 50.0
@@ -291,6 +292,28 @@ qwen2_params (const char *config_path, int *n_layers)
   return total;
 }
 
+/* "bfloat16" -> "BF16", as GGUF names the type */
+static const char *
+config_dtype (const char *config_path)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *o;
+  const char *dtype;
+
+  g_assert_true (json_parser_load_from_file (parser, config_path, NULL));
+  o = json_node_get_object (json_parser_get_root (parser));
+  dtype = json_object_get_string_member_with_default (o, "torch_dtype", NULL);
+  if (dtype == NULL)
+    dtype = json_object_get_string_member_with_default (o, "dtype", "");
+  if (g_str_equal (dtype, "bfloat16"))
+    return "BF16";
+  if (g_str_equal (dtype, "float16"))
+    return "F16";
+  if (g_str_equal (dtype, "float32"))
+    return "F32";
+  g_error ("unexpected dtype \"%s\" in %s", dtype, config_path);
+}
+
 /* Tests */
 
 static void
@@ -356,6 +379,28 @@ test_open_hf_folder (void)
   assert_shows (window, layers);
   assert_shows (window, g_dgettext (GETTEXT_PACKAGE, "Hugging Face folder"));
   save_screenshot (window, "overview");
+
+  /* the precision map: one row per layer, seven kinds, each cell in the
+   * dtype config.json names (the HF folder stores every matrix in it) */
+  {
+    g_autoptr (GPtrArray) grids = g_ptr_array_new ();
+    LbPrecisionGrid *grid;
+    const char *dtype = config_dtype (config);
+
+    find_widgets (GTK_WIDGET (window), LB_TYPE_PRECISION_GRID, grids);
+    g_assert_cmpuint (grids->len, ==, 1);
+    grid = g_ptr_array_index (grids, 0);
+    g_assert_cmpuint (lb_precision_grid_get_n_rows (grid), ==, (guint) n_layers);
+    g_assert_cmpuint (lb_precision_grid_get_n_cols (grid), ==, 7);
+    for (guint r = 0; r < (guint) n_layers; r++)
+      for (guint c = 0; c < 7; c++)
+        g_assert_cmpstr (lb_precision_grid_get_cell_type (grid, r, c), ==, dtype);
+    lb_window_show_view (window, "precision");
+    spin (200);
+    g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (grid)));
+  }
+  save_screenshot (window, "precision");
+  lb_window_show_view (window, "overview");
 }
 
 static gboolean
@@ -446,6 +491,91 @@ test_targets (void)
   g_assert_cmpint (lb_target_tile_get_verdict (size), ==, LB_TARGET_PASS);
 }
 
+typedef struct {
+  GType      type;
+  GtkWindow *found;
+} FindWindow;
+
+static gboolean
+window_of_type_cond (gpointer data)
+{
+  FindWindow *f = data;
+  GListModel *toplevels = gtk_window_get_toplevels ();  /* transfer none */
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWindow) w = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (w, f->type) && gtk_widget_get_mapped (GTK_WIDGET (w)))
+        {
+          f->found = w;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+/* The primary menu's windows open from their actions (their .ui files
+ * parse, under fatal warnings), and recent models are remembered */
+static void
+test_menu_windows (void)
+{
+  LbWindow *window = active_window ();
+  GSettings *settings = lb_window_get_settings (window);
+  g_auto (GStrv) recent = g_settings_get_strv (settings, "recent-files");
+  GMenuModel *menu = lb_application_get_recent_menu (app);
+  g_autoptr (GVariant) target = NULL;
+  g_autofree char *shared = lb_test_shared_path ("models", "mini-qwen2", NULL);
+  g_autofree char *folder = shared != NULL ? g_canonicalize_filename (shared, NULL) : NULL;
+  struct {
+    const char *action;
+    gboolean    app_action;
+    GType       type;
+  } windows[] = {
+    { "win.show-help-overlay", FALSE, GTK_TYPE_SHORTCUTS_WINDOW },
+    { "preferences", TRUE, ADW_TYPE_PREFERENCES_WINDOW },
+    { "about", TRUE, ADW_TYPE_ABOUT_WINDOW },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (windows); i++)
+    {
+      FindWindow f = { windows[i].type, NULL };
+
+      if (windows[i].app_action)
+        g_action_group_activate_action (G_ACTION_GROUP (app), windows[i].action, NULL);
+      else
+        gtk_widget_activate_action (GTK_WIDGET (window), windows[i].action, NULL);
+      g_assert_true (wait_for (window_of_type_cond, &f, 5000));
+      gtk_window_destroy (f.found);
+    }
+
+  /* newest first, the broken file not among them */
+  g_assert_nonnull (folder);
+  g_assert_nonnull (recent[0]);
+  g_assert_cmpstr (recent[0], ==, folder);
+  for (guint i = 0; recent[i] != NULL; i++)
+    g_assert_false (g_str_has_suffix (recent[i], "broken.gguf"));
+  g_assert_cmpint (g_menu_model_get_n_items (menu), ==, g_strv_length (recent));
+  target = g_menu_model_get_item_attribute_value (menu, 0, G_MENU_ATTRIBUTE_TARGET,
+                                                  G_VARIANT_TYPE_STRING);
+  g_assert_cmpstr (g_variant_get_string (target, NULL), ==, folder);
+}
+
+/* Picks the row of an AdwComboRow (a GtkStringList) by its text */
+static void
+select_combo_text (AdwComboRow *row, const char *text)
+{
+  GListModel *model = adw_combo_row_get_model (row);
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    if (g_str_equal (gtk_string_list_get_string (GTK_STRING_LIST (model), i), text))
+      {
+        adw_combo_row_set_selected (row, i);
+        return;
+      }
+  g_error ("no \"%s\" in the combo row", text);
+}
+
 static void
 test_export (void)
 {
@@ -454,12 +584,24 @@ test_export (void)
   g_autoptr (LbJob) job = NULL;
   g_autoptr (LbModel) exported = NULL;
   g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) combos = g_ptr_array_new ();
   g_autofree char *data = NULL;
+  g_autofree char *promised = NULL;
   LbWindow *window = active_window ();
   LbModel *model = lb_window_get_model (window);
+  const LbTensor *t;
+  guint64 bytes = 0;
   gsize len;
 
   g_assert_nonnull (model);
+
+  /* F16 in the export page's type row, as a user would pick it */
+  lb_window_show_view (window, "export");
+  spin (200);
+  find_widgets (GTK_WIDGET (window), ADW_TYPE_COMBO_ROW, combos);
+  g_assert_cmpuint (combos->len, ==, 1);
+  select_combo_text (g_ptr_array_index (combos, 0), "F16");
+
   monitor = lb_stall_monitor_new (10);
   gtk_widget_activate_action (GTK_WIDGET (window), "win.export-gguf", "s", path);
   job = last_job (window);
@@ -468,16 +610,26 @@ test_export (void)
   g_assert_cmpint (lb_job_get_state (job), ==, LB_JOB_SUCCEEDED);
   report_stall ("exporting mini-qwen2 as F16", job, monitor);
 
-  /* a whole GGUF file with the same weights count */
+  /* a whole GGUF file: matrices in F16, vectors in F32, the same weights */
   g_assert_true (g_file_get_contents (path, &data, &len, NULL));
   g_assert_cmpuint (len, >, 4);
   g_assert_cmpmem (data, 4, "GGUF", 4);
   exported = lb_model_load (path, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (lb_model_get_n_params (exported), ==, lb_model_get_n_params (model));
-  /* the export page names the file it wrote */
-  lb_window_show_view (window, "export");
+  t = lb_model_find_tensor (exported, "blk.0.attn_q.weight");
+  g_assert_nonnull (t);
+  g_assert_cmpint (t->type, ==, LB_TYPE_F16);
+  t = lb_model_find_tensor (exported, "blk.0.attn_norm.weight");
+  g_assert_nonnull (t);
+  g_assert_cmpint (t->type, ==, LB_TYPE_F32);
+
+  /* the page promised the exact tensor bytes before writing, and names the file */
+  for (guint i = 0; i < lb_model_get_n_tensors (exported); i++)
+    bytes += lb_model_get_tensor (exported, i)->n_bytes;
+  promised = g_format_size (bytes);
   spin (300);
+  assert_shows (window, promised);
   assert_shows (window, "mini-qwen2-f16.gguf");
   save_screenshot (window, "export");
   lb_window_show_view (window, "overview");
@@ -523,6 +675,7 @@ main (int argc, char **argv)
   g_test_add_func ("/lowbit/workbench/open-hf-folder", test_open_hf_folder);
   g_test_add_func ("/lowbit/workbench/open-broken-file", test_open_broken_file);
   g_test_add_func ("/lowbit/workbench/targets", test_targets);
+  g_test_add_func ("/lowbit/workbench/menu-windows", test_menu_windows);
   g_test_add_func ("/lowbit/workbench/export", test_export);
   status = g_test_run ();
 

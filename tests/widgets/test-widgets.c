@@ -945,6 +945,186 @@ test_heatmap_measure (void)
   g_assert_finalize_object (w);
 }
 
+/* --- the base class ----------------------------------------------------- */
+
+static const GType *
+all_types (guint *n)
+{
+  static GType types[7];
+
+  types[0] = LB_TYPE_HEATMAP;
+  types[1] = LB_TYPE_GAUGE;
+  types[2] = LB_TYPE_LINE_CHART;
+  types[3] = LB_TYPE_SCATTER_CHART;
+  types[4] = LB_TYPE_SIZE_BAR;
+  types[5] = LB_TYPE_HISTOGRAM;
+  types[6] = LB_TYPE_PRECISION_GRID;
+  *n = G_N_ELEMENTS (types);
+  return types;
+}
+
+/* The title through each chart's own C API */
+static const char *
+title_of (GtkWidget *w)
+{
+  if (LB_IS_HEATMAP (w))
+    return lb_heatmap_get_title (LB_HEATMAP (w));
+  if (LB_IS_GAUGE (w))
+    return lb_gauge_get_title (LB_GAUGE (w));
+  if (LB_IS_LINE_CHART (w))
+    return lb_line_chart_get_title (LB_LINE_CHART (w));
+  if (LB_IS_SCATTER_CHART (w))
+    return lb_scatter_chart_get_title (LB_SCATTER_CHART (w));
+  if (LB_IS_SIZE_BAR (w))
+    return lb_size_bar_get_title (LB_SIZE_BAR (w));
+  if (LB_IS_HISTOGRAM (w))
+    return lb_histogram_get_title (LB_HISTOGRAM (w));
+  return lb_precision_grid_get_title (LB_PRECISION_GRID (w));
+}
+
+/* A valid value other than the default, in value (initialised) */
+static void
+other_value (GParamSpec *pspec,
+             GValue     *value)
+{
+  const GValue *def = g_param_spec_get_default_value (pspec);
+
+  g_value_init (value, pspec->value_type);
+  switch (G_TYPE_FUNDAMENTAL (pspec->value_type))
+    {
+    case G_TYPE_STRING:
+      g_value_set_string (value, "probe");
+      break;
+    case G_TYPE_BOOLEAN:
+      g_value_set_boolean (value, !g_value_get_boolean (def));
+      break;
+    case G_TYPE_INT:
+      g_value_set_int (value, g_value_get_int (def) + 1);
+      break;
+    case G_TYPE_DOUBLE:
+      g_value_set_double (value, g_value_get_double (def) + 1);
+      break;
+    case G_TYPE_ENUM:
+      {
+        GEnumClass *enum_class = g_type_class_ref (pspec->value_type);
+        int next = g_value_get_enum (def) + 1;
+
+        g_value_set_enum (value, g_enum_get_value (enum_class, next) ? next
+                                                                     : enum_class->minimum);
+        g_type_class_unref (enum_class);
+      }
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* Every property of every chart goes through the base class's
+ * get_property and set_property into the chart's own accessors: a value
+ * set reads back, notifies once, and setting it again is no change */
+static void
+test_base_properties (void)
+{
+  guint n_types;
+  const GType *types = all_types (&n_types);
+
+  g_assert_true (G_TYPE_IS_ABSTRACT (LB_TYPE_CHART_WIDGET));
+  for (guint t = 0; t < n_types; t++)
+    {
+      GtkWidget *w = g_object_ref_sink (g_object_new (types[t], NULL));
+      GObjectClass *klass = G_OBJECT_GET_CLASS (w);
+      guint n_pspecs;
+      GParamSpec **pspecs;
+      GParamSpec *title;
+
+      g_assert_true (g_type_is_a (types[t], LB_TYPE_CHART_WIDGET));
+      title = g_object_class_find_property (klass, "title");
+      g_assert_nonnull (title);
+      g_assert_true (title->owner_type == LB_TYPE_CHART_WIDGET);
+
+      pspecs = g_object_class_list_properties (klass, &n_pspecs);
+      for (guint i = 0; i < n_pspecs; i++)
+        {
+          GParamSpec *pspec = pspecs[i];
+          GValue value = G_VALUE_INIT, back = G_VALUE_INIT;
+          Counter *notified;
+
+          /* GtkWidget's own and GtkAccessible's are not ours to test */
+          if (!g_type_is_a (pspec->owner_type, LB_TYPE_CHART_WIDGET))
+            continue;
+          g_value_init (&back, pspec->value_type);
+          g_object_get_property (G_OBJECT (w), pspec->name, &back);
+          g_value_unset (&back);
+          if (!(pspec->flags & G_PARAM_WRITABLE))
+            continue;
+
+          notified = watch (w, pspec->name);
+          other_value (pspec, &value);
+          g_object_set_property (G_OBJECT (w), pspec->name, &value);
+          g_value_init (&back, pspec->value_type);
+          g_object_get_property (G_OBJECT (w), pspec->name, &back);
+          if (g_str_equal (pspec->name, "highlight"))
+            {
+              /* no point to ring: none */
+              g_assert_cmpint (g_value_get_int (&back), ==, -1);
+              g_assert_cmpuint (notified->count, ==, 0);
+            }
+          else
+            {
+              if (g_param_values_cmp (pspec, &value, &back) != 0)
+                g_error ("%s:%s does not read back what was set", G_OBJECT_TYPE_NAME (w),
+                         pspec->name);
+              g_assert_cmpuint (notified->count, ==, 1);
+            }
+          g_object_set_property (G_OBJECT (w), pspec->name, &value);
+          g_assert_cmpuint (notified->count, <=, 1);
+          g_value_unset (&value);
+          g_value_unset (&back);
+        }
+      g_free (pspecs);
+
+      /* the base class's title is each chart's title */
+      g_object_set (w, "title", "Chart", NULL);
+      g_assert_cmpstr (title_of (w), ==, "Chart");
+      g_assert_finalize_object (w);
+    }
+}
+
+/* Tooltips: the base class asks the chart what is under the pointer */
+static void
+test_base_tooltips (void)
+{
+  static const double values[] = { 0, 1, 2, 3 };
+  GtkWidget *w = lb_heatmap_new ();
+  GtkWidget *gauge = g_object_ref_sink (lb_gauge_new ());
+  LbChartWidgetClass *klass;
+  GtkWidget *window;
+  char *text, *expected;
+  int cx, cy;
+
+  lb_heatmap_set_data (LB_HEATMAP (w), 2, 2, values, NULL, NULL);
+  g_object_ref (w);
+  window = show_in_window (w, 320, 240);
+  klass = LB_CHART_WIDGET_GET_CLASS (w);
+  g_assert_true (gtk_widget_get_has_tooltip (w));
+  g_assert_true (find_cell_centre (LB_HEATMAP (w), 1, 0, &cx, &cy));
+  text = klass->describe_at (LB_CHART_WIDGET (w), cx, cy, FALSE);
+  expected = lb_heatmap_describe_cell (LB_HEATMAP (w), 1, 0);
+  g_assert_cmpstr (text, ==, expected);
+  g_assert_nonnull (strstr (text, "Row 1"));
+  g_free (text);
+  g_free (expected);
+  g_assert_null (klass->describe_at (LB_CHART_WIDGET (w), 1, 1, FALSE));
+  destroy_window (window);
+  g_assert_finalize_object (w);
+
+  /* the gauge has no parts: its tooltip is the whole reading */
+  g_assert_null (LB_CHART_WIDGET_GET_CLASS (gauge)->describe_at);
+  lb_gauge_set_value (LB_GAUGE (gauge), 3);
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (gauge), ==, "3");
+  g_assert_finalize_object (gauge);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -963,6 +1143,8 @@ main (int   argc,
   g_test_add_func ("/lowbit/widgets/precision-grid/keyboard", test_grid_keyboard);
   g_test_add_func ("/lowbit/widgets/precision-grid/mouse", test_grid_mouse);
   g_test_add_func ("/lowbit/widgets/all-empty", test_all_empty);
+  g_test_add_func ("/lowbit/widgets/chart-widget/properties", test_base_properties);
+  g_test_add_func ("/lowbit/widgets/chart-widget/tooltips", test_base_tooltips);
 
   return g_test_run ();
 }

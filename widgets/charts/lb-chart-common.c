@@ -6,6 +6,24 @@
 #include <math.h>
 #include <string.h>
 
+/* The GNOME palette's colours, light and dark */
+typedef struct {
+  const char *foreground, *background, *accent, *success, *warning, *failure;
+  const char *series[LB_CHART_N_SERIES_COLORS];
+} Palette;
+
+static const Palette light = {
+  .foreground = "#2e3436", .background = "#ffffff", .accent = "#3584e4",
+  .success = "#26a269", .warning = "#e5a50a", .failure = "#e01b24",
+  .series = { "#3584e4", "#ff7800", "#2ec27e", "#9141ac", "#e01b24", "#986a44" },
+};
+
+static const Palette dark = {
+  .foreground = "#ffffff", .background = "#242424", .accent = "#78aeed",
+  .success = "#57e389", .warning = "#f8e45c", .failure = "#ff7b63",
+  .series = { "#62a0ea", "#ffa348", "#57e389", "#c061cb", "#f66151", "#cdab8f" },
+};
+
 static void
 set_hex (LbChartColor *c, const char *hex)
 {
@@ -15,10 +33,21 @@ set_hex (LbChartColor *c, const char *hex)
 }
 
 static void
-set_font (LbChartStyle *style)
+init_from_palette (LbChartStyle  *style,
+                   const Palette *palette)
 {
+  memset (style, 0, sizeof *style);
+  set_hex (&style->foreground, palette->foreground);
+  set_hex (&style->background, palette->background);
+  set_hex (&style->accent, palette->accent);
+  set_hex (&style->success, palette->success);
+  set_hex (&style->warning, palette->warning);
+  set_hex (&style->failure, palette->failure);
+  for (guint i = 0; i < LB_CHART_N_SERIES_COLORS; i++)
+    set_hex (&style->series[i], palette->series[i]);
   g_strlcpy (style->font_family, "Sans", sizeof style->font_family);
   style->font_size = 12.0;
+  lb_chart_style_derive (style);
 }
 
 void
@@ -26,21 +55,7 @@ lb_chart_style_init_light (LbChartStyle *style)
 {
   g_return_if_fail (style != NULL);
 
-  memset (style, 0, sizeof *style);
-  set_hex (&style->foreground, "#2e3436");
-  set_hex (&style->background, "#ffffff");
-  set_hex (&style->accent, "#3584e4");
-  set_hex (&style->success, "#26a269");
-  set_hex (&style->warning, "#e5a50a");
-  set_hex (&style->failure, "#e01b24");
-  set_hex (&style->series[0], "#3584e4");
-  set_hex (&style->series[1], "#ff7800");
-  set_hex (&style->series[2], "#2ec27e");
-  set_hex (&style->series[3], "#9141ac");
-  set_hex (&style->series[4], "#e01b24");
-  set_hex (&style->series[5], "#986a44");
-  set_font (style);
-  lb_chart_style_derive (style);
+  init_from_palette (style, &light);
 }
 
 void
@@ -48,21 +63,7 @@ lb_chart_style_init_dark (LbChartStyle *style)
 {
   g_return_if_fail (style != NULL);
 
-  memset (style, 0, sizeof *style);
-  set_hex (&style->foreground, "#ffffff");
-  set_hex (&style->background, "#242424");
-  set_hex (&style->accent, "#78aeed");
-  set_hex (&style->success, "#57e389");
-  set_hex (&style->warning, "#f8e45c");
-  set_hex (&style->failure, "#ff7b63");
-  set_hex (&style->series[0], "#62a0ea");
-  set_hex (&style->series[1], "#ffa348");
-  set_hex (&style->series[2], "#57e389");
-  set_hex (&style->series[3], "#c061cb");
-  set_hex (&style->series[4], "#f66151");
-  set_hex (&style->series[5], "#cdab8f");
-  set_font (style);
-  lb_chart_style_derive (style);
+  init_from_palette (style, &dark);
 }
 
 void

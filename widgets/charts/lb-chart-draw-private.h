@@ -49,6 +49,26 @@ typedef struct {
   double x, y, width, height;
 } LbChartArea;
 
+/* The smallest box around the points added; [0, 1] × [0, 1] while empty */
+typedef struct {
+  gboolean found;
+  double   x0, x1, y0, y1;
+} LbChartBounds;
+
+#define LB_CHART_BOUNDS_INIT { FALSE, 0, 1, 0, 1 }
+
+static inline void
+lb_chart_bounds_add (LbChartBounds *b,
+                     double         x,
+                     double         y)
+{
+  b->x0 = b->found ? MIN (b->x0, x) : x;
+  b->x1 = b->found ? MAX (b->x1, x) : x;
+  b->y0 = b->found ? MIN (b->y0, y) : y;
+  b->y1 = b->found ? MAX (b->y1, y) : y;
+  b->found = TRUE;
+}
+
 const LbChartStyle *lb_chart_style_or_default (const LbChartStyle *style);
 
 void         lb_chart_set_color       (cairo_t *cr, const LbChartColor *color);

@@ -144,21 +144,20 @@ lb_gauge_render (cairo_t             *cr,
   LbGaugeGeometry g = { 0 };
   LbGaugeVerdict verdict;
   LbChartColor muted;
-  double w = width - 2 * LB_CHART_PAD, h = height - 2 * LB_CHART_PAD;
-  double caption_h = 0, title_h = 0, r, t, size, arc_h, top;
+  LbChartArea area;
+  double w, h, caption_h = 0, title_h = 0, r, t, size, arc_h, top;
   char *text, *caption;
 
   g_return_if_fail (cr != NULL);
 
-  style = lb_chart_style_or_default (style);
   if (data == NULL)
     data = &empty;
+  style = lb_chart_begin (cr, style, width, height, &area);
+  w = area.width;
+  h = area.height;
   verdict = lb_gauge_data_verdict (data);
   muted = style->foreground;
   muted.alpha *= 0.7;
-
-  cairo_save (cr);
-  lb_chart_paint_background (cr, style, width, height);
 
   /* a block of arc, caption and title, centred vertically */
   caption = target_caption (data, verdict);
@@ -172,7 +171,7 @@ lb_gauge_render (cairo_t             *cr,
   r = MAX (r, 0);
   t = MAX (4, r * 0.16);
   arc_h = r * 1.7071 + t;
-  top = LB_CHART_PAD + MAX (0, (h - arc_h - caption_h - title_h) / 2);
+  top = area.y + MAX (0, (h - arc_h - caption_h - title_h) / 2);
   g.radius = r;
   g.thickness = t;
   g.cx = width / 2;
@@ -249,7 +248,7 @@ lb_gauge_render (cairo_t             *cr,
                             g.cx, top + arc_h + caption_h + 2, 0.5, 0.0, &style->foreground);
     }
   else
-    lb_chart_draw_no_data (cr, style, LB_CHART_PAD, LB_CHART_PAD, MAX (w, 0), MAX (h, 0), NULL);
+    lb_chart_draw_no_data (cr, style, area.x, area.y, MAX (w, 0), MAX (h, 0), NULL);
   g_free (caption);
 
   if (geometry != NULL)

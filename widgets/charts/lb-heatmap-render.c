@@ -125,6 +125,7 @@ lb_heatmap_render (cairo_t             *cr,
                    const LbChartStyle  *style,
                    LbHeatmapGeometry   *geometry)
 {
+  static const LbHeatmapData empty = { 0 };
   LbHeatmapGeometry geom = { 0 };
   LbChartMatrix m;
   LbChartArea a;
@@ -133,17 +134,12 @@ lb_heatmap_render (cairo_t             *cr,
 
   g_return_if_fail (cr != NULL);
 
+  if (data == NULL)
+    data = &empty;
   style = lb_chart_begin (cr, style, width, height, &a);
-  lb_chart_draw_header (cr, style, &a, data != NULL ? data->title : NULL, 0, NULL);
-  if (!lb_chart_matrix_has_room (cr, style, &a, data != NULL ? data->n_rows : 0,
-                                 data != NULL ? data->n_cols : 0,
-                                 data != NULL ? data->values : NULL))
-    {
-      if (geometry != NULL)
-        *geometry = geom;
-      cairo_restore (cr);
-      return;
-    }
+  lb_chart_draw_header (cr, style, &a, data->title, 0, NULL);
+  if (!lb_chart_matrix_has_room (cr, style, &a, data->n_rows, data->n_cols, data->values))
+    goto out;
 
   if (data->fixed_range && isfinite (data->min) && isfinite (data->max) && data->max >= data->min)
     {
@@ -162,9 +158,9 @@ lb_heatmap_render (cairo_t             *cr,
         legend_w = 0; /* too narrow: cells matter more than the legend */
     }
 
-  lb_chart_matrix_layout (cr, style, a.x, a.y, a.width - (legend_w > 0 ? legend_w + 16 : 0), a.height,
-                          data->n_rows, data->n_cols, data->row_labels, data->col_labels,
-                          0, 0, &m);
+  lb_chart_matrix_layout (cr, style, a.x, a.y, a.width - (legend_w > 0 ? legend_w + 16 : 0),
+                          a.height, data->n_rows, data->n_cols, data->row_labels,
+                          data->col_labels, 0, 0, &m);
 
   {
     /* a hairline gap between cells while they are large enough to afford it */
@@ -215,6 +211,7 @@ lb_heatmap_render (cairo_t             *cr,
     .n_rows = data->n_rows, .n_cols = data->n_cols,
     .min = min, .max = max, .has_range = has_range,
   };
+out:
   if (geometry != NULL)
     *geometry = geom;
   cairo_restore (cr);

@@ -29,58 +29,38 @@ lb_line_chart_data_ranges (const LbLineChartData *data,
                            double                *y_min,
                            double                *y_max)
 {
-  gboolean found = FALSE;
-  double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
+  LbChartBounds b = LB_CHART_BOUNDS_INIT;
 
   for (guint s = 0; data->series != NULL && s < data->n_series; s++)
+    for (guint i = 0; data->series[s].y != NULL && i < data->series[s].n_points; i++)
+      if (point_ok (&data->series[s], i))
+        lb_chart_bounds_add (&b, series_x (&data->series[s], i), data->series[s].y[i]);
+
+  if (b.found && data->y_from_zero)
     {
-      const LbLineSeries *series = &data->series[s];
-
-      for (guint i = 0; series->y != NULL && i < series->n_points; i++)
-        {
-          double x = series_x (series, i), y = series->y[i];
-
-          if (!point_ok (series, i))
-            continue;
-          if (!found)
-            {
-              x0 = x1 = x;
-              y0 = y1 = y;
-              found = TRUE;
-              continue;
-            }
-          x0 = MIN (x0, x);
-          x1 = MAX (x1, x);
-          y0 = MIN (y0, y);
-          y1 = MAX (y1, y);
-        }
+      b.y0 = MIN (b.y0, 0);
+      b.y1 = MAX (b.y1, 0);
     }
-
-  if (found && data->y_from_zero)
-    {
-      y0 = MIN (y0, 0);
-      y1 = MAX (y1, 0);
-    }
-  if (found && y1 > y0)
-    y1 += (y1 - y0) * 0.05; /* headroom above the highest point */
+  if (b.found && b.y1 > b.y0)
+    b.y1 += (b.y1 - b.y0) * 0.05; /* headroom above the highest point */
   if (data->fixed_x_range)
     {
-      x0 = data->x_min;
-      x1 = data->x_max;
+      b.x0 = data->x_min;
+      b.x1 = data->x_max;
     }
   if (data->fixed_y_range)
     {
-      y0 = data->y_min;
-      y1 = data->y_max;
+      b.y0 = data->y_min;
+      b.y1 = data->y_max;
     }
-  lb_chart_range_fix (&x0, &x1, FALSE);
-  if (data->y_from_zero && !data->fixed_y_range && found && y0 == 0 && y1 == 0)
-    y1 = 1;
-  lb_chart_range_fix (&y0, &y1, FALSE);
-  *x_min = x0;
-  *x_max = x1;
-  *y_min = y0;
-  *y_max = y1;
+  lb_chart_range_fix (&b.x0, &b.x1, FALSE);
+  if (data->y_from_zero && !data->fixed_y_range && b.found && b.y0 == 0 && b.y1 == 0)
+    b.y1 = 1;
+  lb_chart_range_fix (&b.y0, &b.y1, FALSE);
+  *x_min = b.x0;
+  *x_max = b.x1;
+  *y_min = b.y0;
+  *y_max = b.y1;
 }
 
 static gboolean

@@ -138,6 +138,7 @@ lb_precision_grid_render (cairo_t                   *cr,
                           const LbChartStyle        *style,
                           LbPrecisionGridGeometry   *geometry)
 {
+  static const LbPrecisionGridData empty = { 0 };
   LbPrecisionGridGeometry geom = { 0 };
   LbChartMatrix m;
   LbChartArea a;
@@ -145,17 +146,12 @@ lb_precision_grid_render (cairo_t                   *cr,
 
   g_return_if_fail (cr != NULL);
 
+  if (data == NULL)
+    data = &empty;
   style = lb_chart_begin (cr, style, width, height, &a);
-  lb_chart_draw_header (cr, style, &a, data != NULL ? data->title : NULL, 0, NULL);
-  if (!lb_chart_matrix_has_room (cr, style, &a, data != NULL ? data->n_rows : 0,
-                                 data != NULL ? data->n_cols : 0,
-                                 data != NULL ? data->types : NULL))
-    {
-      if (geometry != NULL)
-        *geometry = geom;
-      cairo_restore (cr);
-      return;
-    }
+  lb_chart_draw_header (cr, style, &a, data->title, 0, NULL);
+  if (!lb_chart_matrix_has_room (cr, style, &a, data->n_rows, data->n_cols, data->types))
+    goto out;
 
   if (!data->hide_legend)
     legend_h = legend (cr, style, data, a.x, 0, a.width, FALSE);
@@ -232,6 +228,7 @@ lb_precision_grid_render (cairo_t                   *cr,
     .col_header_y = m.col_header_y, .col_header_height = m.y - m.col_header_y,
     .n_rows = data->n_rows, .n_cols = data->n_cols,
   };
+out:
   if (geometry != NULL)
     *geometry = geom;
   cairo_restore (cr);

@@ -63,6 +63,29 @@ lb_scatter_pareto_front (const LbScatterPoint *points,
   return n_front;
 }
 
+/* Widens [lo, hi] on both sides by a fraction of its span (on a log axis
+ * of its ratio) */
+static void
+add_margin (double   *lo,
+            double   *hi,
+            gboolean  log_scale,
+            double    fraction)
+{
+  if (!(*hi > *lo))
+    return;
+  if (log_scale)
+    {
+      *lo /= pow (*hi / *lo, fraction);
+      *hi *= pow (*hi / *lo, fraction);
+    }
+  else
+    {
+      double pad = (*hi - *lo) * fraction;
+      *lo -= pad;
+      *hi += pad;
+    }
+}
+
 void
 lb_scatter_data_ranges (const LbScatterData *data,
                         double              *x_min,
@@ -70,60 +93,24 @@ lb_scatter_data_ranges (const LbScatterData *data,
                         double              *y_min,
                         double              *y_max)
 {
-  gboolean found = FALSE;
-  double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
+  LbChartBounds b = LB_CHART_BOUNDS_INIT;
 
   for (guint i = 0; data->points != NULL && i < data->n_points; i++)
-    {
-      const LbScatterPoint *p = &data->points[i];
-
-      if (!point_ok (data, p))
-        continue;
-      if (!found)
-        {
-          x0 = x1 = p->x;
-          y0 = y1 = p->y;
-          found = TRUE;
-          continue;
-        }
-      x0 = MIN (x0, p->x);
-      x1 = MAX (x1, p->x);
-      y0 = MIN (y0, p->y);
-      y1 = MAX (y1, p->y);
-    }
+    if (point_ok (data, &data->points[i]))
+      lb_chart_bounds_add (&b, data->points[i].x, data->points[i].y);
 
   /* margins so that markers at the extremes are not cut */
-  if (found)
+  if (b.found)
     {
-      if (data->x_log && x1 > x0)
-        {
-          x0 /= pow (x1 / x0, 0.06);
-          x1 *= pow (x1 / x0, 0.06);
-        }
-      else if (!data->x_log && x1 > x0)
-        {
-          double pad = (x1 - x0) * 0.06;
-          x0 -= pad;
-          x1 += pad;
-        }
-      if (data->y_log && y1 > y0)
-        {
-          y0 /= pow (y1 / y0, 0.08);
-          y1 *= pow (y1 / y0, 0.08);
-        }
-      else if (!data->y_log && y1 > y0)
-        {
-          double pad = (y1 - y0) * 0.08;
-          y0 -= pad;
-          y1 += pad;
-        }
+      add_margin (&b.x0, &b.x1, data->x_log, 0.06);
+      add_margin (&b.y0, &b.y1, data->y_log, 0.08);
     }
-  lb_chart_range_fix (&x0, &x1, data->x_log);
-  lb_chart_range_fix (&y0, &y1, data->y_log);
-  *x_min = x0;
-  *x_max = x1;
-  *y_min = y0;
-  *y_max = y1;
+  lb_chart_range_fix (&b.x0, &b.x1, data->x_log);
+  lb_chart_range_fix (&b.y0, &b.y1, data->y_log);
+  *x_min = b.x0;
+  *x_max = b.x1;
+  *y_min = b.y0;
+  *y_max = b.y1;
 }
 
 typedef struct {

@@ -60,7 +60,7 @@ legend (cairo_t             *cr,
         double               width,
         gboolean             draw)
 {
-  LbChartLegendItem *items;
+  const char **types;
   char **labels;
   guint n = 0;
   double h;
@@ -68,7 +68,8 @@ legend (cairo_t             *cr,
   if (data->segments == NULL || data->n_segments == 0)
     return 0;
 
-  items = g_new0 (LbChartLegendItem, data->n_segments);
+  /* "Q4_K 512 MB" in the colour of Q4_K */
+  types = g_new0 (const char *, data->n_segments);
   labels = g_new0 (char *, data->n_segments + 1);
   for (guint i = 0; i < data->n_segments; i++)
     {
@@ -79,15 +80,13 @@ legend (cairo_t             *cr,
         continue;
       size = lb_chart_format_value (s->bytes, LB_CHART_FORMAT_BYTES, NAN);
       labels[n] = g_strdup_printf ("%s %s", s->name ? s->name : "?", size);
+      types[n++] = s->name;
       g_free (size);
-      items[n].label = labels[n];
-      items[n].mark = LB_CHART_MARK_BOX;
-      lb_quant_type_color (s->name, &items[n].color);
-      n++;
     }
-  h = lb_chart_draw_legend (cr, style, x, y, width, 0.0, n, items, draw);
+  h = lb_chart_draw_type_legend (cr, style, x, y, width, n, types,
+                                 (const char * const *) labels, draw);
   g_strfreev (labels);
-  g_free (items);
+  g_free (types);
   return h;
 }
 
@@ -118,21 +117,17 @@ lb_size_bar_render (cairo_t             *cr,
 {
   static const LbSizeBarData empty = { 0 };
   LbSizeBarGeometry g = { 0 };
-  double x = LB_CHART_PAD, y = LB_CHART_PAD;
-  double w = width - 2 * LB_CHART_PAD, h = height - 2 * LB_CHART_PAD;
+  LbChartArea a;
   double lh, bar_h, legend_h, total;
   gboolean over;
   char *text;
 
   g_return_if_fail (cr != NULL);
 
-  style = lb_chart_style_or_default (style);
   if (data == NULL)
     data = &empty;
-
-  cairo_save (cr);
-  lb_chart_paint_background (cr, style, width, height);
-  if (w < 8 || h < 8)
+  style = lb_chart_begin (cr, style, width, height, &a);
+  if (a.width < 8 || a.height < 8)
     goto out;
 
   total = lb_size_bar_data_total (data);
@@ -141,19 +136,21 @@ lb_size_bar_render (cairo_t             *cr,
 
   /* header: title on the left, total (against the budget) on the right */
   if (data->title != NULL)
-    lb_chart_show_text (cr, style, data->title, 1.0, PANGO_WEIGHT_BOLD, x, y, 0, 0,
+    lb_chart_show_text (cr, style, data->title, 1.0, PANGO_WEIGHT_BOLD, a.x, a.y, 0, 0,
                         &style->foreground);
   text = summary_text (data, total);
   lb_chart_show_text (cr, style, text, 1.0, over ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL,
-                      x + w, y, 1.0, 0.0, over ? &style->failure : &style->foreground);
+                      a.x + a.width, a.y, 1.0, 0.0, over ? &style->failure : &style->foreground);
   g_free (text);
-  y += lh + 6;
+  a.y += lh + 6;
 
-  legend_h = data->hide_legend || total <= 0 ? 0 : 8 + legend (cr, style, data, x, 0, w, FALSE);
-  bar_h = CLAMP (h - (lh + 6) - legend_h, 8, 24);
-  g.x = x;
-  g.y = y;
-  g.width = w;
+  legend_h = 0;
+  if (!data->hide_legend && total > 0)
+    legend_h = 8 + legend (cr, style, data, a.x, 0, a.width, FALSE);
+  bar_h = CLAMP (a.height - (lh + 6) - legend_h, 8, 24);
+  g.x = a.x;
+  g.y = a.y;
+  g.width = a.width;
   g.height = bar_h;
   g.total = total;
   g.scale_max = MAX (total, has_budget (data) ? data->budget * 1.06 : 0);
@@ -205,10 +202,10 @@ lb_size_bar_render (cairo_t             *cr,
       cairo_line_to (cr, bx, g.y + g.height + 3);
       cairo_stroke (cr);
     }
-  y += bar_h + 8;
+  a.y += bar_h + 8;
 
-  if (!data->hide_legend && y + lh <= height)
-    legend (cr, style, data, x, y, w, TRUE);
+  if (!data->hide_legend && a.y + lh <= height)
+    legend (cr, style, data, a.x, a.y, a.width, TRUE);
 
 out:
   if (geometry != NULL)
