@@ -132,31 +132,40 @@ key_scores (const LbKvCache *cache, const LbMatmulKernels *k, const guint8 *keys
 
 void
 lb_attention_head (const LbKvCache *cache, const LbMatmulKernels *k, guint il, guint kv_head,
-                   const float *q, guint n_kv, float scale, float *scores, float *out)
+                   const float *q, guint first, guint end, float scale, float softcap,
+                   float *scores, float *out)
 {
   guint hd = cache->head_dim;
+  guint n = end - first;
   /* this head's slice of the first position's row */
   gsize head_off = lb_type_row_size (cache->type, (gint64) kv_head * hd);
-  const guint8 *keys = cache->k + row_offset (cache, il, 0) + head_off;
-  const guint8 *values = cache->v + row_offset (cache, il, 0) + head_off;
+  const guint8 *keys = cache->k + row_offset (cache, il, first) + head_off;
+  const guint8 *values = cache->v + row_offset (cache, il, first) + head_off;
   float max, inv_sum;
 
-  g_return_if_fail (n_kv >= 1 && n_kv <= cache->n_ctx);
+  g_return_if_fail (first < end && end <= cache->n_ctx);
 
-  max = key_scores (cache, k, keys, q, n_kv, scale, scores);
+  max = key_scores (cache, k, keys, q, n, scale, scores);
+  if (softcap > 0.0f)
+    {
+      /* tanh is increasing: the capped maximum is the cap of the maximum */
+      for (guint p = 0; p < n; p++)
+        scores[p] = softcap * tanhf (scores[p] / softcap);
+      max = softcap * tanhf (max / softcap);
+    }
   /* the maximum's own term is exp (0) = 1, so the sum is at least 1 */
-  inv_sum = 1.0f / k->exp_sum (scores, n_kv, max);
+  inv_sum = 1.0f / k->exp_sum (scores, n, max);
 
   switch (cache->type)
     {
     case LB_TYPE_F32:
-      k->wsum_f32 (n_kv, scores, (const float *) values, cache->kv_dim, hd, out);
+      k->wsum_f32 (n, scores, (const float *) values, cache->kv_dim, hd, out);
       break;
     case LB_TYPE_F16:
-      k->wsum_f16 (n_kv, scores, (const guint16 *) values, cache->kv_dim, hd, out);
+      k->wsum_f16 (n, scores, (const guint16 *) values, cache->kv_dim, hd, out);
       break;
     case LB_TYPE_Q8_0:
-      k->wsum_q8_0 (n_kv, scores, values, cache->kv_dim / LB_QK, hd, out);
+      k->wsum_q8_0 (n, scores, values, cache->kv_dim / LB_QK, hd, out);
       break;
     default:
       g_assert_not_reached ();

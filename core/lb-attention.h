@@ -33,11 +33,12 @@ void     lb_kv_cache_store (const LbKvCache *cache, const LbMatmulKernels *k, gu
                             guint pos, const float *keys, const float *values);
 
 /* Attention of one query head q (head_dim floats) of layer il over the
- * positions 0 .. n_kv - 1 of KV head kv_head: softmax (scale q·k) in f32,
- * then the weighted sum of the values into out (head_dim floats). scores is
- * scratch for n_kv floats. */
+ * positions first .. end - 1 of KV head kv_head: softmax (scale q·k) in
+ * f32, the scores soft-capped (cap tanh (s / cap)) first when softcap > 0,
+ * then the weighted sum of the values into out (head_dim floats). scores
+ * is scratch for end - first floats. */
 void     lb_attention_head (const LbKvCache *cache, const LbMatmulKernels *k, guint il,
-                            guint kv_head, const float *q, guint n_kv, float scale,
-                            float *scores, float *out);
+                            guint kv_head, const float *q, guint first, guint end, float scale,
+                            float softcap, float *scores, float *out);
 
 G_END_DECLS

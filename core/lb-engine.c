@@ -8,17 +8,23 @@
  *
  *   n = rmsnorm (x)                      tokens   (+ quantize n for wq/wk/wv)
  *   q, k, v = Wq n + bq, Wk n + bk, ...  rows     (one loop for the three)
- *   rope (q, k); cache (k, v)            tokens
+ *   norm heads (q, k); rope; cache (k, v) tokens
  *   a = attention (q, cache)             tokens × heads
- *   x += Wo a                            rows     (after quantizing a)
+ *   x += post (Wo a)                     rows     (after quantizing a)
  *   n = rmsnorm (x)                      tokens
  *   g, u = Wgate n, Wup n                rows
- *   h = silu (g) * u                     tokens
- *   x += Wdown h                         rows
+ *   h = act (g) * u                      tokens
+ *   x += post (Wdown h)                  rows
+ *
+ * with the optional parts of the architectures LbModel describes (llama,
+ * qwen2, qwen3, gemma2, gemma3): per-head q/k norms, norms after each
+ * sub-block, GELU instead of SiLU, a scaled embedding, soft-capped scores
+ * and logits, sliding-window layers and per-layer rope frequencies. The
+ * model resolves them into LbHParams and LbLayerWeights; check_hparams ()
+ * lists what this engine knows, and forward_block () applies it.
  *
  * Everything a pass writes lives in one memory pool laid out at creation
- * (see layout ()): nothing is allocated while evaluating. The parts that
- * depend on the architecture are check_hparams () and forward_block (). */
+ * (see layout ()): nothing is allocated while evaluating. */
 #include "lb-engine.h"
 
 #include <math.h>
@@ -42,7 +48,10 @@ typedef struct {
   const LbLayerWeights *w;
   float                *attn_norm;
   float                *ffn_norm;
-  float                *bq, *bk, *bv;   /* NULL when the model has none */
+  float                *bq, *bk, *bv;        /* NULL when the model has none */
+  float                *q_norm, *k_norm;     /* per-head norms, or NULL */
+  float                *attn_post, *ffn_post; /* norms after the sub-blocks, or NULL */
+  guint                 rope_set;            /* which rope frequency table */
 } Layer;
 
 struct _LbEngine {
@@ -61,7 +70,11 @@ struct _LbEngine {
   /* constants */
   Layer                 *layers;        /* n_layer, g_new (bookkeeping) */
   float                 *output_norm;
-  double                *inv_freq;      /* n_rot / 2 */
+  /* the distinct rope frequency tables of the layers (one, or two for
+   * gemma3's local and global layers): [n_rope_sets][n_rot / 2] */
+  guint                  n_rope_sets;
+  double                *inv_freq;
+  double                *layer_freq;    /* [n_layer][n_rot / 2] while building, g_new */
 
   LbKvCache              kv;
 
@@ -74,7 +87,8 @@ struct _LbEngine {
   LbMatmulInput          in_attn;       /* attention output: read by wo */
   LbMatmulInput          in_ffn;        /* gate, then silu (gate) * up: read by down */
   float                 *up;            /* n_ff */
-  float                 *rope_cos;      /* n_rot / 2 per row */
+  float                 *branch;        /* n_embd: a sub-block's output before its post-norm */
+  float                 *rope_cos;      /* [n_rope_sets][n_batch][n_rot / 2] */
   float                 *rope_sin;
 
   /* per-thread scratch */
@@ -91,11 +105,36 @@ struct _LbEngine {
 static gboolean
 check_hparams (const LbHParams *hp, GError **error)
 {
-  if (hp->arch != LB_ARCH_LLAMA && hp->arch != LB_ARCH_QWEN2)
+  /* A new architecture may bring a feature this engine does not apply:
+   * refuse it until it is added here (and to forward_block ()). */
+  switch (hp->arch)
+    {
+    case LB_ARCH_LLAMA:
+    case LB_ARCH_QWEN2:
+    case LB_ARCH_QWEN3:
+    case LB_ARCH_GEMMA2:
+    case LB_ARCH_GEMMA3:
+      break;
+    default:
+      g_set_error (error, LB_ERROR, LB_ERROR_UNSUPPORTED,
+                   "the engine does not run %s models yet", lb_arch_to_string (hp->arch));
+      return FALSE;
+    }
+  if (hp->ffn_act != LB_FFN_SILU && hp->ffn_act != LB_FFN_GELU_TANH)
     {
       g_set_error (error, LB_ERROR, LB_ERROR_UNSUPPORTED,
-                   "the engine runs llama and qwen2 models, not %s",
-                   lb_arch_to_string (hp->arch));
+                   "feed-forward activation %d is unknown to the engine", hp->ffn_act);
+      return FALSE;
+    }
+  if (!(hp->embd_scale > 0.0f && isfinite (hp->embd_scale))
+      || !(hp->attn_scale > 0.0f && isfinite (hp->attn_scale))
+      || !(hp->attn_softcap >= 0.0f && isfinite (hp->attn_softcap))
+      || !(hp->final_softcap >= 0.0f && isfinite (hp->final_softcap)))
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_FILE,
+                   "hyper-parameters out of range (embedding scale %g, attention scale %g, "
+                   "soft-caps %g and %g)", (double) hp->embd_scale, (double) hp->attn_scale,
+                   (double) hp->attn_softcap, (double) hp->final_softcap);
       return FALSE;
     }
   if (hp->n_vocab == 0 || hp->n_embd == 0 || hp->n_layer == 0 || hp->n_ff == 0
@@ -221,8 +260,80 @@ check_weights (LbModel *model, const LbHParams *hp, GError **error)
           || !check_tensor (l->ffn_norm, "ffn norm", n_embd, 1, FALSE, error)
           || !check_tensor (l->ffn_gate, "ffn gate", n_embd, hp->n_ff, TRUE, error)
           || !check_tensor (l->ffn_up, "ffn up", n_embd, hp->n_ff, TRUE, error)
-          || !check_tensor (l->ffn_down, "ffn down", hp->n_ff, n_embd, TRUE, error))
+          || !check_tensor (l->ffn_down, "ffn down", hp->n_ff, n_embd, TRUE, error)
+          || (l->attn_q_norm && !check_tensor (l->attn_q_norm, "q norm", hp->head_dim, 1, FALSE,
+                                               error))
+          || (l->attn_k_norm && !check_tensor (l->attn_k_norm, "k norm", hp->head_dim, 1, FALSE,
+                                               error))
+          || (l->attn_post_norm && !check_tensor (l->attn_post_norm, "post-attention norm",
+                                                  n_embd, 1, FALSE, error))
+          || (l->ffn_post_norm && !check_tensor (l->ffn_post_norm, "post-ffn norm", n_embd, 1,
+                                                 FALSE, error))
+          || (l->rope_freqs && !check_tensor (l->rope_freqs, "rope frequency factors",
+                                              hp->n_rot / 2, 1, FALSE, error)))
         return FALSE;
+      if (!(l->rope_freq_base > 0.0f && isfinite (l->rope_freq_base))
+          || !(l->rope_freq_scale > 0.0f && isfinite (l->rope_freq_scale)))
+        {
+          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_FILE,
+                       "block %u: rope base %g and scale %g must be positive", il,
+                       (double) l->rope_freq_base, (double) l->rope_freq_scale);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* Each layer's rope frequencies, as the reference computes them: its own
+ * base^(-2i / n_rot) in double, divided by rope_freqs[i] when the model has
+ * them (llama3 scaling), times its linear scale. Layers with the same
+ * table share it: e->layers[il].rope_set. */
+static gboolean
+rope_tables (LbEngine *e, GError **error)
+{
+  const LbHParams *hp = &e->hp;
+  guint half = hp->n_rot / 2;
+  g_autofree float *div = g_new (float, half + 1);
+
+  e->layer_freq = g_new0 (double, (gsize) hp->n_layer * half + 1);
+  e->n_rope_sets = 0;
+  for (guint il = 0; il < hp->n_layer; il++)
+    {
+      const LbLayerWeights *l = e->layers[il].w;
+      double *f = e->layer_freq + (gsize) il * half;
+      guint set;
+
+      for (guint i = 0; i < half; i++)
+        f[i] = pow (l->rope_freq_base, -2.0 * i / hp->n_rot);
+      if (l->rope_freqs != NULL)
+        {
+          lb_type_get_traits (l->rope_freqs->type)->to_float (l->rope_freqs->data, div, half);
+          for (guint i = 0; i < half; i++)
+            {
+              if (!(div[i] > 0.0f && isfinite (div[i])))
+                {
+                  g_set_error (error, LB_ERROR, LB_ERROR_INVALID_FILE,
+                               "tensor %s: frequency factor %u is %g; positive factors needed",
+                               l->rope_freqs->name, i, (double) div[i]);
+                  return FALSE;
+                }
+              f[i] /= div[i];
+            }
+        }
+      for (guint i = 0; i < half; i++)
+        f[i] *= l->rope_freq_scale;
+
+      /* the first layer with the same table, or a new set */
+      e->layers[il].rope_set = e->n_rope_sets;
+      for (guint j = 0; j < il; j++)
+        if (memcmp (e->layer_freq + (gsize) j * half, f, half * sizeof (double)) == 0)
+          {
+            e->layers[il].rope_set = e->layers[j].rope_set;
+            break;
+          }
+      set = e->layers[il].rope_set;
+      if (set == e->n_rope_sets)
+        e->n_rope_sets++;
     }
   return TRUE;
 }
@@ -289,6 +400,7 @@ layout (LbEngine *e, LbMemPool *pool, GError **error)
   g_autoptr (GPtrArray) embd_readers = g_ptr_array_new ();
   g_autoptr (GPtrArray) attn_readers = g_ptr_array_new ();
   g_autoptr (GPtrArray) ffn_readers = g_ptr_array_new ();
+  gboolean has_post = FALSE;
   gsize mark;
 
   /* constants */
@@ -300,8 +412,17 @@ layout (LbEngine *e, LbMemPool *pool, GError **error)
           || !alloc_floats (pool, "norm weights", hp->n_embd, &l->ffn_norm, error)
           || (l->w->bq && !alloc_floats (pool, "biases", e->q_dim, &l->bq, error))
           || (l->w->bk && !alloc_floats (pool, "biases", e->kv_dim, &l->bk, error))
-          || (l->w->bv && !alloc_floats (pool, "biases", e->kv_dim, &l->bv, error)))
+          || (l->w->bv && !alloc_floats (pool, "biases", e->kv_dim, &l->bv, error))
+          || (l->w->attn_q_norm && !alloc_floats (pool, "norm weights", hp->head_dim,
+                                                  &l->q_norm, error))
+          || (l->w->attn_k_norm && !alloc_floats (pool, "norm weights", hp->head_dim,
+                                                  &l->k_norm, error))
+          || (l->w->attn_post_norm && !alloc_floats (pool, "norm weights", hp->n_embd,
+                                                     &l->attn_post, error))
+          || (l->w->ffn_post_norm && !alloc_floats (pool, "norm weights", hp->n_embd,
+                                                    &l->ffn_post, error)))
         return FALSE;
+      has_post |= l->w->attn_post_norm != NULL || l->w->ffn_post_norm != NULL;
       g_ptr_array_add (embd_readers, (gpointer) l->w->wq);
       g_ptr_array_add (embd_readers, (gpointer) l->w->wk);
       g_ptr_array_add (embd_readers, (gpointer) l->w->wv);
@@ -315,7 +436,8 @@ layout (LbEngine *e, LbMemPool *pool, GError **error)
     return FALSE;
   {
     gpointer p;
-    if (!lb_mem_pool_alloc (pool, "rope frequencies", (half + 1) * sizeof (double), &p, error))
+    if (!lb_mem_pool_alloc (pool, "rope frequencies",
+                            ((gsize) e->n_rope_sets * half + 1) * sizeof (double), &p, error))
       return FALSE;
     e->inv_freq = p;
   }
@@ -342,8 +464,12 @@ layout (LbEngine *e, LbMemPool *pool, GError **error)
                                 (const LbTensor *const *) ffn_readers->pdata, ffn_readers->len,
                                 pool, "feed-forward activations", error)
       || !alloc_floats (pool, "feed-forward up", (guint64) nb * hp->n_ff, &e->up, error)
-      || !alloc_floats (pool, "rope angles", (guint64) nb * MAX (half, 1), &e->rope_cos, error)
-      || !alloc_floats (pool, "rope angles", (guint64) nb * MAX (half, 1), &e->rope_sin, error))
+      || (has_post && !alloc_floats (pool, "sub-block output", (guint64) nb * hp->n_embd,
+                                     &e->branch, error))
+      || !alloc_floats (pool, "rope angles", (guint64) e->n_rope_sets * nb * MAX (half, 1),
+                        &e->rope_cos, error)
+      || !alloc_floats (pool, "rope angles", (guint64) e->n_rope_sets * nb * MAX (half, 1),
+                        &e->rope_sin, error))
     return FALSE;
   e->memory.activations = lb_mem_pool_get_used (pool) - mark;
 
@@ -369,6 +495,7 @@ static void
 fill_constants (LbEngine *e)
 {
   const LbHParams *hp = &e->hp;
+  guint half = hp->n_rot / 2;
 
   for (guint il = 0; il < hp->n_layer; il++)
     {
@@ -382,11 +509,18 @@ fill_constants (LbEngine *e)
         widen_vector (l->w->bk, l->bk);
       if (l->bv)
         widen_vector (l->w->bv, l->bv);
+      if (l->q_norm)
+        widen_vector (l->w->attn_q_norm, l->q_norm);
+      if (l->k_norm)
+        widen_vector (l->w->attn_k_norm, l->k_norm);
+      if (l->attn_post)
+        widen_vector (l->w->attn_post_norm, l->attn_post);
+      if (l->ffn_post)
+        widen_vector (l->w->ffn_post_norm, l->ffn_post);
+      memcpy (e->inv_freq + (gsize) l->rope_set * half, e->layer_freq + (gsize) il * half,
+              half * sizeof (double));
     }
   widen_vector (lb_model_get_output_norm (e->model), e->output_norm);
-  /* the same frequencies as the reference: base^(-2i / n_rot) in double */
-  for (guint i = 0; i < hp->n_rot / 2; i++)
-    e->inv_freq[i] = pow (hp->rope_freq_base, -2.0 * i / hp->n_rot);
 }
 
 /* ---- life cycle --------------------------------------------------------------- */
@@ -432,6 +566,8 @@ lb_engine_new (LbModel *model, const LbEngineParams *params, GError **error)
   e->layers = g_new0 (Layer, hp->n_layer);
   for (guint il = 0; il < hp->n_layer; il++)
     e->layers[il].w = lb_model_get_layer (model, il);
+  if (!rope_tables (e, error))
+    return NULL;
 
   /* size the pool by laying it out once without memory, then for real */
   counting = lb_mem_pool_new_counting ();
@@ -443,6 +579,7 @@ lb_engine_new (LbModel *model, const LbEngineParams *params, GError **error)
   /* the same code placed the same sizes: the pool is exactly full */
   g_assert (lb_mem_pool_get_used (e->pool) == lb_mem_pool_get_size (e->pool));
   fill_constants (e);
+  g_clear_pointer (&e->layer_freq, g_free);
   return g_steal_pointer (&e);
 }
 
@@ -454,6 +591,7 @@ lb_engine_free (LbEngine *engine)
   lb_thread_pool_free (engine->threads);
   lb_mem_pool_free (engine->pool);
   g_free (engine->layers);
+  g_free (engine->layer_freq);
   g_clear_object (&engine->model);
   g_free (engine);
 }

@@ -51,7 +51,7 @@ gint64         lb_imatrix_get_count      (LbImatrix *imatrix, const char *weight
 gboolean       lb_imatrix_accumulate     (LbImatrix *imatrix, const char *weight_name,
                                           const float *x, gsize n, GError **error);
 
-/* NULL-terminated */
+/* NULL-terminated; names read from files are made valid UTF-8 */
 const char * const *lb_imatrix_get_datasets (LbImatrix *imatrix);
 void           lb_imatrix_add_dataset    (LbImatrix *imatrix, const char *dataset);
 guint32        lb_imatrix_get_chunk_count (LbImatrix *imatrix);

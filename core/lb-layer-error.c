@@ -380,10 +380,31 @@ lb_layer_error_compute_text (LbModel *reference, LbModel *candidate, const char 
                              GCancellable *cancellable, GError **error)
 {
   g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+  LbTokenizer *tok;
+  gsize size;
 
   g_return_val_if_fail (LB_IS_MODEL (reference) && text != NULL, NULL);
 
-  if (!lb_tokenizer_encode (lb_model_get_tokenizer (reference), text, len, FALSE, ids, error))
+  tok = lb_model_get_tokenizer (reference);
+  size = len < 0 ? strlen (text) : (gsize) len;
+  /* a few chunks of a long text: tokenize a generous prefix ending at a
+   * space, so that the tokens used do not depend on the cut */
+  if (params && params->n_chunks > 0)
+    {
+      gsize need = (gsize) params->n_chunks * (params->n_ctx ? params->n_ctx : 128);
+      gsize cut = MIN (size, need * 32);
+
+      while (cut > 0 && cut < size && text[cut] != ' ' && text[cut] != '\n')
+        cut--;
+      if (cut > 0 && cut < size)
+        {
+          if (!lb_tokenizer_encode (tok, text, (gssize) cut, FALSE, ids, error))
+            return NULL;
+          if (ids->len <= need + 16)
+            g_array_set_size (ids, 0);
+        }
+    }
+  if (ids->len == 0 && !lb_tokenizer_encode (tok, text, (gssize) size, FALSE, ids, error))
     return NULL;
   return lb_layer_error_compute (reference, candidate, (const gint32 *) ids->data, ids->len,
                                  params, progress, progress_data, cancellable, error);

@@ -17,7 +17,11 @@
  * block L's output in those runs (the error each part adds on its own),
  * attn_final_rel_mse / mlp_final_rel_mse the same at the last block (what
  * remains of it at the model's output). This costs two extra runs per
- * block; without split these fields are NaN.
+ * block; without split these fields are NaN. The error of the token
+ * embedding is in every block's figure but in neither part. (The
+ * reference engine's taps give only each block's output, so the parts are
+ * told apart by these runs rather than by reading the two residual
+ * additions of one run.)
  *
  * Text is cut into chunks of n_ctx tokens, each starting with BOS when the
  * tokenizer adds one (the engines are reset between chunks). */
@@ -69,7 +73,8 @@ LbLayerErrorReport *lb_layer_error_compute      (LbModel *reference, LbModel *ca
                                                  const LbLayerErrorParams *params,
                                                  LbProgressFunc progress, gpointer progress_data,
                                                  GCancellable *cancellable, GError **error);
-/* The same over a text, tokenized by the reference's tokenizer. */
+/* The same over a text, tokenized by the reference's tokenizer (with
+ * n_chunks set, only a prefix long enough for them). */
 LbLayerErrorReport *lb_layer_error_compute_text (LbModel *reference, LbModel *candidate,
                                                  const char *text, gssize len,
                                                  const LbLayerErrorParams *params,

@@ -265,6 +265,32 @@ silu_mul (gint64 n, const float *g, const float *u, float *out)
     out[i] = g[i] / (1.0f + expf (-g[i])) * u[i];
 }
 
+/* 0.5 x (1 + tanh (z)) is x sigmoid (2 z): the silu form, with
+ * z = sqrt (2/pi) (x + 0.044715 x^3) */
+static void
+gelu_mul (gint64 n, const float *g, const float *u, float *out)
+{
+  const __m256 one = _mm256_set1_ps (1.0f);
+  const __m256 c2 = _mm256_set1_ps (-2.0f * 0.79788456080286535588f);
+  const __m256 k = _mm256_set1_ps (0.044715f);
+  gint64 i = 0;
+
+  for (; i + 8 <= n; i += 8)
+    {
+      __m256 x = _mm256_loadu_ps (g + i);
+      __m256 neg2z = _mm256_mul_ps (_mm256_mul_ps (c2, x),
+                                    _mm256_fmadd_ps (_mm256_mul_ps (k, x), x, one));
+      __m256 v = _mm256_div_ps (x, _mm256_add_ps (one, exp_ps (neg2z)));
+      _mm256_storeu_ps (out + i, _mm256_mul_ps (v, _mm256_loadu_ps (u + i)));
+    }
+  for (; i < n; i++)
+    {
+      double x = g[i];
+      out[i] = (float) (0.5 * x * (1.0 + tanh (0.79788456080286535588 * (x + 0.044715 * x * x * x))))
+               * u[i];
+    }
+}
+
 static float
 exp_sum (float *x, gint64 n, float max)
 {
@@ -455,6 +481,7 @@ const LbMatmulKernels lb_matmul_avx2_kernels = {
   .bf16_to_f32 = bf16_to_f32,
   .f32_to_f16 = f32_to_f16,
   .silu_mul = silu_mul,
+  .gelu_mul = gelu_mul,
   .exp_sum = exp_sum,
   .wsum_f32 = wsum_f32,
   .wsum_f16 = wsum_f16,

@@ -53,6 +53,9 @@ typedef struct {
   void  (*f32_to_f16)  (const float *src, guint16 *dst, gint64 n);
   /* out[i] = silu (g[i]) * u[i] = g[i] / (1 + exp (-g[i])) * u[i] (SwiGLU); out may be g */
   void  (*silu_mul)    (gint64 n, const float *g, const float *u, float *out);
+  /* out[i] = gelu_tanh (g[i]) * u[i] (GeGLU), gelu_tanh (x) = 0.5 x (1 + tanh (sqrt (2/pi)
+   * (x + 0.044715 x^3))); out may be g */
+  void  (*gelu_mul)    (gint64 n, const float *g, const float *u, float *out);
   /* x[i] = exp (x[i] - max) for i < n, returning their sum (softmax) */
   float (*exp_sum)     (float *x, gint64 n, float max);
   /* out[i] = sum over p < n_rows of a[p] * v[p][i], i < hd, rows ldv

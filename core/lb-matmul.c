@@ -1,11 +1,14 @@
 /* lb-matmul.c: batched weight × activation products over a thread pool.
  *
- * Block-format weights go through their type's vec_dot against activation
- * rows quantized once per batch. Float weights (F32, F16, BF16) keep the
- * activations in f32: a single token streams the weight rows straight from
- * the mapped file through the row kernels; a batch widens four weight rows
- * at a time into per-thread scratch and runs the 4 × 3 tile kernel over
- * every token, so each weight is converted once per batch, not per token. */
+ * Block-format weights are dotted with activation rows quantized once per
+ * batch, by a tile kernel of lb-matmul-quant-avx2.c (several rows × tokens
+ * per call, so a weight block is unpacked once for four tokens) where the
+ * type has one, by the type's vec_dot otherwise. Float weights (F32, F16,
+ * BF16) keep the activations in f32: a single token streams the weight
+ * rows straight from the mapped file through the row kernels; a batch
+ * widens four weight rows at a time into per-thread scratch and runs the
+ * 4 × 3 tile kernel over every token, so each weight is converted once per
+ * batch, not per token. */
 #include "lb-matmul.h"
 #include "lb-matmul-private.h"
 
@@ -135,6 +138,17 @@ scalar_silu_mul (gint64 n, const float *g, const float *u, float *out)
     out[i] = g[i] / (1.0f + expf (-g[i])) * u[i];
 }
 
+static void
+scalar_gelu_mul (gint64 n, const float *g, const float *u, float *out)
+{
+  for (gint64 i = 0; i < n; i++)
+    {
+      double x = g[i];
+      out[i] = (float) (0.5 * x * (1.0 + tanh (0.79788456080286535588 * (x + 0.044715 * x * x * x))))
+               * u[i];
+    }
+}
+
 static float
 scalar_exp_sum (float *x, gint64 n, float max)
 {
@@ -229,6 +243,7 @@ static const LbMatmulKernels scalar_kernels = {
   .bf16_to_f32 = scalar_bf16_to_f32,
   .f32_to_f16 = scalar_f32_to_f16,
   .silu_mul = scalar_silu_mul,
+  .gelu_mul = scalar_gelu_mul,
   .exp_sum = scalar_exp_sum,
   .wsum_f32 = scalar_wsum_f32,
   .wsum_f16 = scalar_wsum_f16,

@@ -174,5 +174,39 @@ if cmp -s "$tmp/dev.gguf" "$q8"; then ok "rollback restores the previous file"; 
 check "verify after rollback" 0 "$cli" verify "$tmp/dev.gguf" --pubkey "$tmp/key.pub" --manifest "$tmp/u.manifest"
 check "verify a model the manifest does not describe" 3 "$cli" verify "$qwen/mini-qwen2-f16.gguf" --pubkey "$tmp/key.pub" --manifest "$tmp/u.manifest"
 
+# synth and bench: a tiny synthetic model, then the benchmark on it
+syn="custom:arch=qwen2,layers=2,embd=128,ff=256,heads=4,kv=2,vocab=700,ctx=128"
+check "synth --list" 0 "$cli" synth --list
+contains "synth lists the 1.5B shape" "$tmp/out" "qwen2.5-1.5b"
+check "synth a custom shape" 0 "$cli" synth --shape "$syn" --type Q8_0 --seed 3 -o "$tmp/syn.gguf"
+contains "synth reports the parameters" "$tmp/out" "parameters"
+check "synth is reproducible" 0 "$cli" synth --shape "$syn" --type Q8_0 --seed 3 --threads 1 -o "$tmp/syn2.gguf"
+if cmp -s "$tmp/syn.gguf" "$tmp/syn2.gguf"; then ok "same seed, same bytes"; else not_ok "same seed, same bytes"; fi
+check "info on a synthetic model" 0 "$cli" info "$tmp/syn.gguf"
+contains "synthetic model is labelled" "$tmp/out" "synthetic custom:arch=qwen2"
+contains "synthetic model has Q8_0 weights" "$tmp/out" "Q8_0"
+check "generate on a synthetic model" 0 "$cli" generate "$tmp/syn.gguf" -p "hello world" -n 4
+check "synth an unknown shape" 2 "$cli" synth --shape qwen9 -o "$tmp/x.gguf"
+contains "synth names the known shapes" "$tmp/err" "gemma2-2b"
+check "synth a bad custom key" 2 "$cli" synth --shape "custom:layers=2,wings=3" -o "$tmp/x.gguf"
+check "synth an unknown type" 2 "$cli" synth --shape "$syn" --type Q9_9 -o "$tmp/x.gguf"
+check "synth without -o" 2 "$cli" synth --shape "$syn"
+check "synth into a missing folder" 1 "$cli" synth --shape "$syn" -o "$tmp/no/such/x.gguf"
+if [ ! -e "$tmp/x.gguf" ] && [ ! -e "$tmp/no" ]; then ok "failed synth leaves no file"; else not_ok "failed synth leaves no file"; fi
+check "bench --json" 0 "$cli" bench "$tmp/syn.gguf" -p 16 -n 8 -r 2 -t 2 --json --no-bandwidth
+for key in '"prompt_tok_s"' '"decode_tok_s"' '"p50"' '"p95"' '"ttft_ms"' '"peak_anon"' '"peak_file"' '"cores_busy"' '"weight_bytes_per_token"' '"samples"' '"n_threads" : 2'; do
+  contains "bench JSON has $key" "$tmp/out" "$key"
+done
+check "bench with the roofline" 0 "$cli" bench "$tmp/syn.gguf" -p 8 -n 4 -r 1 --kv-type q8_0
+contains "bench prints decode speed" "$tmp/out" "ms/token mean"
+contains "bench prints the roofline" "$tmp/out" "read bandwidth"
+contains "bench prints the memory split" "$tmp/out" "file-backed"
+contains "bench used the q8_0 KV cache" "$tmp/out" "KV Q8_0"
+check "bench with nothing to do" 2 "$cli" bench "$tmp/syn.gguf" -p 0 -n 0
+check "bench with a bad KV type" 2 "$cli" bench "$tmp/syn.gguf" --kv-type q4_0
+check "bench with a context too short" 2 "$cli" bench "$tmp/syn.gguf" -p 16 -n 8 --ctx 10 --no-bandwidth
+contains "bench explains the context" "$tmp/err" "context of 10"
+check "bench a missing model" 1 "$cli" bench "$tmp/nope.gguf"
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

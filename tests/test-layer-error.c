@@ -276,6 +276,41 @@ test_split (void)
     }
 }
 
+/* From text: a few chunks of a long text come out as from its tokens. */
+static void
+test_text (void)
+{
+  g_autoptr (LbModel) f16 = load_shared ("mini-qwen2", "mini-qwen2-f16.gguf");
+  g_autoptr (LbModel) q8 = load_shared ("llamacpp-quants", "mini-Q8_0.gguf");
+  g_autofree char *path = lb_test_shared_path ("text", "wikitext2-test.txt", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+  g_autoptr (LbLayerErrorReport) a = NULL, b = NULL;
+  LbLayerErrorParams params = LB_LAYER_ERROR_PARAMS_INIT;
+  GError *error = NULL;
+  gsize len;
+
+  if (f16 == NULL || q8 == NULL || path == NULL)
+    return;
+  g_assert_true (g_file_get_contents (path, &text, &len, &error));
+  len = MIN (len, 20000);
+  g_assert_true (lb_tokenizer_encode (lb_model_get_tokenizer (f16), text, (gssize) len, FALSE, ids,
+                                      &error));
+  params.n_ctx = 9;
+  params.n_chunks = 2;
+  a = lb_layer_error_compute_text (f16, q8, text, (gssize) len, &params, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  b = lb_layer_error_compute (f16, q8, (const gint32 *) ids->data, ids->len, &params, NULL, NULL,
+                              NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (a->n_tokens, ==, 18);
+  for (guint l = 0; l < 8; l++)
+    {
+      g_assert_cmpfloat (a->layers[l].rel_mse, ==, b->layers[l].rel_mse);
+      g_assert_cmpfloat (a->layers[l].cosine, ==, b->layers[l].cosine);
+    }
+}
+
 static void
 test_errors (void)
 {
@@ -321,6 +356,7 @@ main (int argc, char **argv)
   g_test_add_func ("/lowbit/layer-error/by-hand", test_by_hand);
   g_test_add_func ("/lowbit/layer-error/llamacpp-files", test_llamacpp_files);
   g_test_add_func ("/lowbit/layer-error/split", test_split);
+  g_test_add_func ("/lowbit/layer-error/text", test_text);
   g_test_add_func ("/lowbit/layer-error/errors", test_errors);
 
   return g_test_run ();

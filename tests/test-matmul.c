@@ -236,6 +236,23 @@ test_exp_silu (void)
           if (!(fabs (out[i] - want) <= 1e-6 * fabs (want) + 1e-30))
             g_error ("silu (%g) * %g: %.9g vs %.9g", g[i], u[i], out[i], want);
         }
+      /* GeGLU over the same range, and near 0 where tanh nearly cancels */
+      for (guint pass = 0; pass < 2; pass++)
+        {
+          if (pass == 1)
+            for (gint64 i = 0; i < n; i++)
+              g[i] = (float) ((i - n / 2) * 1e-4);
+          memcpy (out, g, n * sizeof (float));
+          k->gelu_mul (n, out, u, out);
+          for (gint64 i = 0; i < n; i++)
+            {
+              double x = g[i];
+              double want = 0.5 * x * (1.0 + tanh (0.79788456080286535588 * (x + 0.044715 * x * x * x)))
+                            * u[i];
+              if (!(fabs (out[i] - want) <= 1e-6 * fabs (want) + 1e-30))
+                g_error ("gelu (%g) * %g: %.9g vs %.9g", g[i], u[i], out[i], want);
+            }
+        }
     }
 }
 
@@ -712,35 +729,41 @@ test_attention (void)
             tr->to_float (cache.v + (n_ctx + p) * cache.row_bytes, vback + p * kv_dim, kv_dim);
           }
 
+        /* causal prefixes, sliding windows (first > 0) and soft-capping */
         for (guint n_kv = 1; n_kv <= n_ctx; n_kv += 6)
-          {
-            double sc[40], max = -INFINITY, sum = 0;
-            float scale = 0.125f;
+          for (guint variant = 0; variant < 3; variant++)
+            {
+              guint first = variant == 1 && n_kv > 5 ? n_kv - 5 : 0;
+              float cap = variant == 2 ? 1.5f : 0.0f;
+              double sc[40], max = -INFINITY, sum = 0;
+              float scale = 0.125f;
 
-            lb_attention_head (&cache, k, 1, 1, q, n_kv, scale, scores, out);
-            for (guint p = 0; p < n_kv; p++)
-              {
-                double d = 0;
-                for (guint i = 0; i < hd; i++)
-                  d += (double) q[i] * kback[p * kv_dim + hd + i];
-                sc[p] = d * scale;
-                max = MAX (max, sc[p]);
-              }
-            for (guint p = 0; p < n_kv; p++)
-              sum += (sc[p] = exp (sc[p] - max));
-            for (guint i = 0; i < hd; i++)
-              {
-                double want = 0, abs_sum = 0;
-                for (guint p = 0; p < n_kv; p++)
-                  {
-                    want += sc[p] / sum * vback[p * kv_dim + hd + i];
-                    abs_sum += fabs (sc[p] / sum * vback[p * kv_dim + hd + i]);
-                  }
-                /* f32 scores of q·k (|q·k| up to ~30 here) carry ~1e-6
-                 * relative error into exp */
-                assert_close (out[i], want, abs_sum, 2e-5, "attention", n_kv);
-              }
-          }
+              lb_attention_head (&cache, k, 1, 1, q, first, n_kv, scale, cap, scores, out);
+              for (guint p = first; p < n_kv; p++)
+                {
+                  double d = 0;
+                  for (guint i = 0; i < hd; i++)
+                    d += (double) q[i] * kback[p * kv_dim + hd + i];
+                  sc[p] = d * scale;
+                  if (cap > 0)
+                    sc[p] = cap * tanh (sc[p] / cap);
+                  max = MAX (max, sc[p]);
+                }
+              for (guint p = first; p < n_kv; p++)
+                sum += (sc[p] = exp (sc[p] - max));
+              for (guint i = 0; i < hd; i++)
+                {
+                  double want = 0, abs_sum = 0;
+                  for (guint p = first; p < n_kv; p++)
+                    {
+                      want += sc[p] / sum * vback[p * kv_dim + hd + i];
+                      abs_sum += fabs (sc[p] / sum * vback[p * kv_dim + hd + i]);
+                    }
+                  /* f32 scores of q·k (|q·k| up to ~30 here) carry ~1e-6
+                   * relative error into exp */
+                  assert_close (out[i], want, abs_sum, 2e-5, "attention", n_kv);
+                }
+            }
       }
 }
 
