@@ -680,6 +680,7 @@ typedef struct {
   guint         pos0;
   guint         il;           /* the block being computed */
   guint         first_out;    /* the first row whose logits are wanted */
+  float        *logits;       /* where they go */
 } Pass;
 
 /* out = x / sqrt (mean (x^2) + eps) * w, as the reference computes it */
@@ -727,14 +728,23 @@ step_embed (gsize begin, gsize end, guint thread, gpointer data)
   for (gsize t = begin; t < end; t++)
     {
       guint pos = p->pos0 + (guint) t;
+      float *x = e->x + t * e->hp.n_embd;
 
-      tr->to_float (embd->data + (gsize) p->tokens[t] * row_bytes,
-                    e->x + t * e->hp.n_embd, e->hp.n_embd);
-      for (guint i = 0; i < half; i++)
+      tr->to_float (embd->data + (gsize) p->tokens[t] * row_bytes, x, e->hp.n_embd);
+      if (e->hp.embd_scale != 1.0f)
+        for (guint i = 0; i < e->hp.n_embd; i++)
+          x[i] *= e->hp.embd_scale;
+      for (guint set = 0; set < e->n_rope_sets; set++)
         {
-          double theta = pos * e->inv_freq[i];
-          e->rope_cos[t * half + i] = (float) cos (theta);
-          e->rope_sin[t * half + i] = (float) sin (theta);
+          const double *f = e->inv_freq + (gsize) set * half;
+          gsize row = ((gsize) set * e->params.n_batch + t) * half;
+
+          for (guint i = 0; i < half; i++)
+            {
+              double theta = pos * f[i];
+              e->rope_cos[row + i] = (float) cos (theta);
+              e->rope_sin[row + i] = (float) sin (theta);
+            }
         }
     }
 }
@@ -762,7 +772,16 @@ add_bias (float *y, const float *b, guint n)
       y[i] += b[i];
 }
 
-/* biases, rope, and the new keys and values into the cache */
+/* RMSNorm of each of n_heads heads of x, in place, when w is not NULL */
+static void
+norm_heads (float *x, guint n_heads, const float *w, guint head_dim, float eps)
+{
+  if (w != NULL)
+    for (guint h = 0; h < n_heads; h++)
+      rmsnorm (x + (gsize) h * head_dim, x + (gsize) h * head_dim, w, head_dim, eps);
+}
+
+/* biases, per-head norms, rope, and the new keys and values into the cache */
 static void
 step_qkv_post (gsize begin, gsize end, guint thread, gpointer data)
 {
@@ -777,12 +796,15 @@ step_qkv_post (gsize begin, gsize end, guint thread, gpointer data)
       float *q = e->q + t * e->q_dim;
       float *k = e->kk + t * e->kv_dim;
       float *v = e->vv + t * e->kv_dim;
-      const float *c = e->rope_cos + t * half;
-      const float *s = e->rope_sin + t * half;
+      gsize row = ((gsize) l->rope_set * e->params.n_batch + t) * half;
+      const float *c = e->rope_cos + row;
+      const float *s = e->rope_sin + row;
 
       add_bias (q, l->bq, e->q_dim);
       add_bias (k, l->bk, e->kv_dim);
       add_bias (v, l->bv, e->kv_dim);
+      norm_heads (q, hp->n_head, l->q_norm, hp->head_dim, hp->norm_eps);
+      norm_heads (k, hp->n_head_kv, l->k_norm, hp->head_dim, hp->norm_eps);
       for (guint h = 0; h < hp->n_head; h++)
         rope_rotate (q + h * hp->head_dim, hp->n_rot, c, s, hp->rope_type);
       for (guint h = 0; h < hp->n_head_kv; h++)
@@ -799,18 +821,21 @@ step_attention (gsize begin, gsize end, guint thread, gpointer data)
   LbEngine *e = p->e;
   const LbHParams *hp = &e->hp;
   guint group = hp->n_head / hp->n_head_kv;
-  float scale = 1.0f / sqrtf ((float) hp->head_dim);
   float *scores = e->scores + (gsize) thread * e->params.n_ctx;
+  gboolean sliding = e->layers[p->il].w->sliding && hp->sliding_window > 0;
 
   for (gsize item = begin; item < end; item++)
     {
       guint t = (guint) (item / hp->n_head);
       guint h = (guint) (item % hp->n_head);
       gsize off = (gsize) h * hp->head_dim;
+      guint pos = p->pos0 + t;
+      /* causal: token t sees the cache up to its own position; a sliding
+       * layer only the last sliding_window positions of it */
+      guint first = sliding && pos >= hp->sliding_window ? pos + 1 - hp->sliding_window : 0;
 
-      /* causal: token t sees the cache up to its own position */
       lb_attention_head (&e->kv, e->k, p->il, h / group, e->q + (gsize) t * e->q_dim + off,
-                         p->pos0 + t + 1, scale, scores,
+                         first, pos + 1, hp->attn_scale, hp->attn_softcap, scores,
                          e->in_attn.f32 + (gsize) t * e->q_dim + off);
     }
 }
@@ -839,8 +864,9 @@ step_ffn_norm (gsize begin, gsize end, guint thread, gpointer data)
     }
 }
 
+/* the gated activation: SiLU (SwiGLU) or GELU (GeGLU) of the gate times up */
 static void
-step_swiglu (gsize begin, gsize end, guint thread, gpointer data)
+step_glu (gsize begin, gsize end, guint thread, gpointer data)
 {
   const Pass *p = data;
   LbEngine *e = p->e;
@@ -850,9 +876,58 @@ step_swiglu (gsize begin, gsize end, guint thread, gpointer data)
     {
       float *g = e->in_ffn.f32 + t * f;
 
-      e->k->silu_mul (f, g, e->up + t * f, g);
+      if (e->hp.ffn_act == LB_FFN_GELU_TANH)
+        e->k->gelu_mul (f, g, e->up + t * f, g);
+      else
+        e->k->silu_mul (f, g, e->up + t * f, g);
       lb_matmul_input_prepare_row (&e->in_ffn, (guint) t);
     }
+}
+
+/* x += post_norm (branch): the sub-block output went to branch because
+ * the architecture normalizes it before the residual add */
+static void
+step_add_post (const Pass *p, gsize begin, gsize end, const float *w)
+{
+  LbEngine *e = p->e;
+  guint d = e->hp.n_embd;
+
+  for (gsize t = begin; t < end; t++)
+    {
+      float *b = e->branch + t * d;
+      float *x = e->x + t * d;
+
+      rmsnorm (b, b, w, d, e->hp.norm_eps);
+      for (guint i = 0; i < d; i++)
+        x[i] += b[i];
+    }
+}
+
+static void
+step_attn_post (gsize begin, gsize end, guint thread, gpointer data)
+{
+  const Pass *p = data;
+  step_add_post (p, begin, end, p->e->layers[p->il].attn_post);
+}
+
+static void
+step_ffn_post (gsize begin, gsize end, guint thread, gpointer data)
+{
+  const Pass *p = data;
+  step_add_post (p, begin, end, p->e->layers[p->il].ffn_post);
+}
+
+/* logits = cap tanh (logits / cap), rows [begin, end) of p->logits */
+static void
+step_final_softcap (gsize begin, gsize end, guint thread, gpointer data)
+{
+  const Pass *p = data;
+  guint nv = p->e->hp.n_vocab;
+  float cap = p->e->hp.final_softcap;
+
+  for (gsize t = begin; t < end; t++)
+    for (guint i = 0; i < nv; i++)
+      p->logits[t * nv + i] = cap * tanhf (p->logits[t * nv + i] / cap);
 }
 
 /* the final norm, only for the rows [begin, end) whose logits are wanted */
@@ -893,7 +968,8 @@ static void
 forward_block (LbEngine *e, Pass *p)
 {
   const LbHParams *hp = &e->hp;
-  const LbLayerWeights *w = e->layers[p->il].w;
+  const Layer *l = &e->layers[p->il];
+  const LbLayerWeights *w = l->w;
   guint n = p->n;
 
   /* attention */
@@ -913,12 +989,19 @@ forward_block (LbEngine *e, Pass *p)
     lb_thread_pool_run (e->threads, items, MAX (1, items / (8 * n_threads)), step_attention, p);
   }
   over_tokens (p, n, step_prepare_attn);
-  {
-    LbMatmulJob job = { w->wo, e->x, hp->n_embd, TRUE };
-    matmul (e, &e->in_attn, n, &job, 1);
-  }
+  if (l->attn_post == NULL)
+    {
+      LbMatmulJob job = { w->wo, e->x, hp->n_embd, TRUE };
+      matmul (e, &e->in_attn, n, &job, 1);
+    }
+  else
+    {
+      LbMatmulJob job = { w->wo, e->branch, hp->n_embd, FALSE };
+      matmul (e, &e->in_attn, n, &job, 1);
+      over_tokens (p, n, step_attn_post);
+    }
 
-  /* SwiGLU feed-forward */
+  /* gated feed-forward */
   over_tokens (p, n, step_ffn_norm);
   {
     LbMatmulJob jobs[] = {
@@ -927,11 +1010,18 @@ forward_block (LbEngine *e, Pass *p)
     };
     matmul (e, &e->in_embd, n, jobs, G_N_ELEMENTS (jobs));
   }
-  over_tokens (p, n, step_swiglu);
-  {
-    LbMatmulJob job = { w->ffn_down, e->x, hp->n_embd, TRUE };
-    matmul (e, &e->in_ffn, n, &job, 1);
-  }
+  over_tokens (p, n, step_glu);
+  if (l->ffn_post == NULL)
+    {
+      LbMatmulJob job = { w->ffn_down, e->x, hp->n_embd, TRUE };
+      matmul (e, &e->in_ffn, n, &job, 1);
+    }
+  else
+    {
+      LbMatmulJob job = { w->ffn_down, e->branch, hp->n_embd, FALSE };
+      matmul (e, &e->in_ffn, n, &job, 1);
+      over_tokens (p, n, step_ffn_post);
+    }
 }
 
 /* one pass of n <= n_batch validated tokens */
@@ -939,7 +1029,7 @@ static void
 forward (LbEngine *e, const gint32 *tokens, guint n, float *logits, float *last_logits)
 {
   const LbHParams *hp = &e->hp;
-  Pass p = { e, tokens, n, e->n_past, 0, 0 };
+  Pass p = { e, tokens, n, e->n_past, 0, 0, NULL };
 
   over_tokens (&p, n, step_embed);
   for (guint il = 0; il < hp->n_layer; il++)
@@ -961,8 +1051,11 @@ forward (LbEngine *e, const gint32 *tokens, guint n, float *logits, float *last_
                           hp->n_vocab, FALSE };
 
       p.first_out = first;
+      p.logits = job.y;
       over_tokens (&p, rows, step_output_norm);
       lb_matmul_run (e->threads, &e->in_embd, first, rows, &job, 1, &e->mm_scratch);
+      if (hp->final_softcap > 0.0f)
+        over_tokens (&p, rows, step_final_softcap);
       if (logits != NULL && last_logits != NULL)
         memcpy (last_logits, logits + (gsize) (n - 1) * hp->n_vocab, hp->n_vocab * sizeof (float));
     }

@@ -253,6 +253,42 @@ lb_eval_base_pos_from_q (LbEvalBasePos *pos, const guint16 *q, gsize n, float sc
   pos->kept_q = kept_q;
 }
 
+/* q of a kept token, by binary search over the ascending ids */
+static gboolean
+base_q_of (const LbEvalBasePos *base, guint32 id, guint16 *q)
+{
+  guint lo = 0, hi = base->n_kept;
+
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+
+      if (base->kept_ids[mid] < id)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  if (lo < base->n_kept && base->kept_ids[lo] == id)
+    {
+      *q = base->kept_q[lo];
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/* Whether id ranks with the base's top-k: one of its ids, or stored with a
+ * 16-bit code no lower than the k-th one's (a tie the rounding made). */
+static gboolean
+in_base_top (const LbEvalBasePos *base, guint k, guint32 id)
+{
+  guint16 q, q_last;
+
+  for (guint i = 0; i < k; i++)
+    if (base->top[i] == id)
+      return TRUE;
+  return base_q_of (base, id, &q) && base_q_of (base, base->top[k - 1], &q_last) && q >= q_last;
+}
+
 void
 lb_eval_compare_position (const float *logits, gsize n, const LbEvalBasePos *base,
                           gint32 target, LbEvalPosResult *out)
@@ -285,14 +321,16 @@ lb_eval_compare_position (const float *logits, gsize n, const LbEvalBasePos *bas
       kld += term;
     }
   out->kld = kld;
-  out->same_top = base->n_top > 0 && imax == base->top[0];
+  out->same_top = base->n_top > 0 && in_base_top (base, 1, (guint32) imax);
 
   p_base = expf (-out->nll_base);
   p = expf (-out->nll);
   out->p_diff = p - p_base;
 
   lb_eval_top_k (logits, n, base->n_top, top);
-  out->top_overlap = lb_eval_top_k_overlap (top, base->top, base->n_top);
+  out->top_overlap = 0;
+  for (guint i = 0; i < base->n_top; i++)
+    out->top_overlap += in_base_top (base, base->n_top, top[i]) ? 1 : 0;
 }
 
 /* ---- summaries ----------------------------------------------------------- */

@@ -18,8 +18,10 @@
  *   element of up to 1/254 of the block maximum, ~0.3% RMS; through 8
  *   blocks with residual connections that grows to a few percent of the
  *   logit range: 6e-2 (measured 1.1e-2 for Q8_0 to 3.6e-2 for Q2_K and
- *   Q4_K_M over 200 tokens; see the messages of this test). A Q8_0 KV
- *   cache has the same kind of error: 6e-2 for every model.
+ *   Q4_K_M over 200 tokens; see the messages of this test).
+ * - a Q8_0 KV cache has the same kind of error on keys and values: 8e-2
+ *   for every model (measured up to 3.2e-2 on the quantized mini-qwen2
+ *   files, 4.4e-2 on the random-weight tiny-llama3).
  * Top-1 agreement: where the reference's best logit leads the runner-up by
  * more than twice the allowed difference, the engines must agree (implied
  * by the bound, but checked on its own); the overall rate is reported. */
@@ -34,12 +36,17 @@
 
 #define N_PROMPT 200
 
+/* the random-weight models of every architecture in models/tiny-archs */
+static const char *const tiny_archs[] = { "tiny-llama3", "tiny-qwen3", "tiny-gemma2",
+                                          "tiny-gemma3" };
+
 /* ---- models --------------------------------------------------------------------- */
 
 typedef struct {
   char   *path;
   char   *tokenizer;   /* llama2.c only */
   char   *name;
+  char   *tokens;      /* the ref-logits.json whose "tokens" to feed, or NULL */
 } ModelCase;
 
 static void
@@ -49,6 +56,7 @@ model_case_free (gpointer data)
   g_free (c->path);
   g_free (c->tokenizer);
   g_free (c->name);
+  g_free (c->tokens);
   g_free (c);
 }
 
@@ -221,18 +229,23 @@ test_vs_reference (gconstpointer data)
   g_autoptr (LbModel) model = load (c->path, c->tokenizer);
   guint nv = lb_model_get_hparams (model)->n_vocab;
   gboolean stories = c->tokenizer != NULL;
-  g_autofree char *json = lb_test_shared_path ("models", "mini-qwen2", "ref-logits.json", NULL);
   g_autoptr (GArray) short_tokens = NULL;
   g_autoptr (GArray) prompt = NULL;
   double tol_f32kv = is_float_model (model) ? 1e-5 : 6e-2;
   double tol_f16kv = is_float_model (model) ? 3e-3 : 6e-2;
 
-  if (json == NULL)
-    return;
-  short_tokens = lb_test_json_int_array (json, "tokens");
-  if (stories)
-    /* the mini-qwen2 ids are out of a 512-token vocabulary: use its own text */
-    g_array_set_size (short_tokens, 0);
+  /* the ids of a ref-logits.json (stories260K has none: 512-token vocabulary) */
+  if (c->tokens != NULL)
+    {
+      if (!g_file_test (c->tokens, G_FILE_TEST_EXISTS))
+        {
+          g_test_fail_printf ("shared test asset missing: %s", c->tokens);
+          return;
+        }
+      short_tokens = lb_test_json_int_array (c->tokens, "tokens");
+    }
+  else
+    short_tokens = g_array_new (FALSE, FALSE, sizeof (gint32));
   prompt = prompt_tokens (model, stories ? "tinystories-sample.txt" : "wikitext2-test.txt");
   if (prompt->len == 0)
     return;
@@ -263,7 +276,7 @@ test_vs_reference (gconstpointer data)
         {
           g_autofree float *q8kv = fast_logits (model, LB_TYPE_Q8_0, 2, ids, n);
           g_autofree char *what = g_strdup_printf ("%s, %u tokens, q8_0 KV", c->name, n);
-          compare (what, q8kv, ref, n, nv, 6e-2);
+          compare (what, q8kv, ref, n, nv, 8e-2);
         }
     }
 }
@@ -468,6 +481,17 @@ test_batching (void)
     g_autoptr (LbModel) stories = load_stories ();
     check_batching (stories, "stories260K");
   }
+  /* sliding windows (16) shorter than the batch, post-norms, soft-caps */
+  for (guint i = 2; i < G_N_ELEMENTS (tiny_archs); i++)
+    {
+      g_autofree char *gguf = g_strdup_printf ("%s-bf16.gguf", tiny_archs[i]);
+      g_autofree char *path = lb_test_shared_path ("models", "tiny-archs", tiny_archs[i], gguf,
+                                                   NULL);
+      g_autoptr (LbModel) model = path ? load (path, NULL) : NULL;
+
+      if (model != NULL)
+        check_batching (model, gguf);
+    }
 }
 
 /* ---- cache: reset and truncation ----------------------------------------------------- */
@@ -824,6 +848,7 @@ model_cases (void)
   GPtrArray *cases = g_ptr_array_new_with_free_func (model_case_free);
   g_autofree char *quants = NULL;
   g_autofree char *mini = NULL;
+  g_autofree char *mini_tokens = NULL;
   const char *root = g_getenv ("LB_SHARED_DIR");
   GDir *dir;
   GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
@@ -833,6 +858,7 @@ model_cases (void)
    * (which fails the current test) here; a missing folder fails in the cases */
   quants = g_build_filename (root ? root : "../shared", "models", "llamacpp-quants", NULL);
   mini = g_build_filename (root ? root : "../shared", "models", "mini-qwen2", NULL);
+  mini_tokens = g_build_filename (mini, "ref-logits.json", NULL);
   dir = g_dir_open (quants, 0, NULL);
   if (dir != NULL)
     {
@@ -848,6 +874,7 @@ model_cases (void)
       c = g_new0 (ModelCase, 1);
       c->path = g_build_filename (quants, names->pdata[i], NULL);
       c->name = g_strdup (names->pdata[i]);
+      c->tokens = g_strdup (mini_tokens);
       g_ptr_array_add (cases, c);
     }
   g_ptr_array_unref (names);
@@ -855,11 +882,33 @@ model_cases (void)
   c = g_new0 (ModelCase, 1);
   c->path = g_build_filename (mini, "mini-qwen2-f16.gguf", NULL);
   c->name = g_strdup ("mini-qwen2-f16.gguf");
+  c->tokens = g_strdup (mini_tokens);
   g_ptr_array_add (cases, c);
   c = g_new0 (ModelCase, 1);
   c->path = g_strdup (mini);
   c->name = g_strdup ("mini-qwen2-hf");
+  c->tokens = g_strdup (mini_tokens);
   g_ptr_array_add (cases, c);
+
+  /* every architecture: the random-weight tiny models, GGUF and HF folder,
+   * fed their own ref-logits.json tokens */
+  for (guint i = 0; i < G_N_ELEMENTS (tiny_archs); i++)
+    {
+      g_autofree char *tiny = g_build_filename (root ? root : "../shared", "models",
+                                                "tiny-archs", tiny_archs[i], NULL);
+      g_autofree char *gguf = g_strdup_printf ("%s-bf16.gguf", tiny_archs[i]);
+
+      c = g_new0 (ModelCase, 1);
+      c->path = g_build_filename (tiny, gguf, NULL);
+      c->name = g_strdup (gguf);
+      c->tokens = g_build_filename (tiny, "ref-logits.json", NULL);
+      g_ptr_array_add (cases, c);
+      c = g_new0 (ModelCase, 1);
+      c->path = g_strdup (tiny);
+      c->name = g_strdup_printf ("%s-hf", tiny_archs[i]);
+      c->tokens = g_build_filename (tiny, "ref-logits.json", NULL);
+      g_ptr_array_add (cases, c);
+    }
   c = g_new0 (ModelCase, 1);
   c->path = lb_test_source_path ("data", "stories260K", "stories260K.bin", NULL);
   c->tokenizer = lb_test_source_path ("data", "stories260K", "tok512.bin", NULL);

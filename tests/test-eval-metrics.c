@@ -226,6 +226,39 @@ test_compare_position (void)
   g_assert_cmpuint (r.top_overlap, ==, 3);
   ASSERT_NEAR (r.p_diff, 0.0, 1e-4);
 
+  /* a near tie the 16-bit rounding merges: the candidate's strictly larger
+   * token 1 has the same code as the base's top (token 0, the lower id) */
+  {
+    const float tie[] = { 1.0f, 1.00001f, -5.0f };
+    const float other[] = { 1.0f, 0.5f, 3.0f };
+
+    make_base (tie, 3, 2, &base, q, ids, kq);
+    g_assert_cmpuint (q[0], ==, q[1]);
+    g_assert_cmpuint (base.top[0], ==, 0);
+    lb_eval_compare_position (tie, 3, &base, 2, &r);
+    g_assert_true (r.same_top);
+    g_assert_cmpuint (r.top_overlap, ==, 3);
+    /* a real difference is still one: the candidate's top is token 2 */
+    lb_eval_compare_position (other, 3, &base, 2, &r);
+    g_assert_false (r.same_top);
+    g_assert_cmpuint (r.top_overlap, ==, 3);
+    make_base (ref, 3, 1, &base, q, ids, kq);
+  }
+
+  /* top-5 of distinct values: the reversed order shares 2, 3, 4 */
+  {
+    const float down[] = { 5, 4, 3, 2, 1, 0, -1 };
+    const float up[] = { 0, 1, 2, 3, 4, 5, 6 };
+    guint16 q7[7], kq7[7];
+    guint32 ids7[7];
+
+    make_base (down, 7, 0, &base, q7, ids7, kq7);
+    lb_eval_compare_position (up, 7, &base, 0, &r);
+    g_assert_cmpuint (r.top_overlap, ==, 3);
+    g_assert_false (r.same_top);
+    make_base (ref, 3, 1, &base, q, ids, kq);
+  }
+
   /* the candidate rules out a token the reference keeps: infinite KLD */
   lb_eval_compare_position (rules_out, 3, &base, 0, &r);
   g_assert_true (isinf (r.kld) && r.kld > 0);

@@ -246,10 +246,11 @@ test_exp_silu (void)
           k->gelu_mul (n, out, u, out);
           for (gint64 i = 0; i < n; i++)
             {
-              double x = g[i];
-              double want = 0.5 * x * (1.0 + tanh (0.79788456080286535588 * (x + 0.044715 * x * x * x)))
-                            * u[i];
-              if (!(fabs (out[i] - want) <= 1e-6 * fabs (want) + 1e-30))
+              /* 0.5 x (1 + tanh z) = x sigmoid (2 z): no cancellation for x << 0 */
+              double xd = g[i];
+              double z = 0.79788456080286535588 * (xd + 0.044715 * xd * xd * xd);
+              double want = xd / (1.0 + exp (-2.0 * z)) * u[i];
+              if (!(fabs (out[i] - want) <= 1e-6 * fabs (want) + 1e-12 * fabs (xd * u[i])))
                 g_error ("gelu (%g) * %g: %.9g vs %.9g", g[i], u[i], out[i], want);
             }
         }
