@@ -10,7 +10,10 @@ static void
 print_table (const LbEvalResult *r)
 {
   printf ("candidate        %s\n", r->candidate);
-  printf ("reference        %s\n", r->reference);
+  if (r->reference_model && r->reference_model[0])
+    printf ("reference        %s (cached in %s)\n", r->reference_model, r->reference);
+  else
+    printf ("reference        %s\n", r->reference);
   printf ("protocol         %u chunks of %u tokens, %" G_GUINT64_FORMAT " positions scored"
           " (%" G_GUINT64_FORMAT " text tokens), engine %s, %.1f s\n",
           r->n_chunks, r->n_ctx, r->n_positions, r->n_text_tokens, r->engine, r->seconds);

@@ -25,6 +25,8 @@ static const LbCommand commands[] = {
   { "errors",   "MODEL --type T [--layers --text FILE]", "Per-tensor weight error and per-layer output error of a quantization", lb_cmd_errors },
   { "synth",    "--shape SHAPE -o FILE.gguf",    "Write a random-weight model with a real model's shapes", lb_cmd_synth },
   { "bench",    "MODEL [--prompt N] [--gen N]",  "Measure speed, memory and the roofline with the fast engine", lb_cmd_bench },
+  { "prune",    "MODEL --sparsity S -o OUT.gguf", "Zero the smallest weights of each row (unstructured or N:M)", lb_cmd_prune },
+  { "validate", "CANDIDATE --reference REF --text FILE", "Check size, accuracy, latency and memory targets (exit 3 on a miss)", lb_cmd_validate },
 };
 
 static void

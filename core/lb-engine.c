@@ -1,5 +1,5 @@
-/* lb-engine.c: the fast forward pass of llama and qwen2 (the same math as
- * lb-ref-engine.c, organised for speed).
+/* lb-engine.c: the fast forward pass (the same math as lb-ref-engine.c,
+ * organised for speed).
  *
  * A pass takes up to n_batch tokens at once. Every step is either a loop
  * over the tokens of the batch (norms, rope, quantizing activations) or a
@@ -8,7 +8,7 @@
  *
  *   n = rmsnorm (x)                      tokens   (+ quantize n for wq/wk/wv)
  *   q, k, v = Wq n + bq, Wk n + bk, ...  rows     (one loop for the three)
- *   norm heads (q, k); rope; cache (k, v) tokens
+ *   norm heads (q, k); rope; cache k, v  tokens
  *   a = attention (q, cache)             tokens × heads
  *   x += post (Wo a)                     rows     (after quantizing a)
  *   n = rmsnorm (x)                      tokens

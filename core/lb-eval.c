@@ -452,6 +452,8 @@ lb_eval_run_backends (LbEvalBackend *candidate, LbEvalBackend *reference,
   res->n_vocab = l.n_vocab;
   res->engine = g_strdup (candidate->engine_name);
   res->has_logit_errors = reference != NULL;
+  if (cache)
+    res->reference_model = g_strdup (lb_logit_cache_reader_get_reference_name (cache));
   res->chunk_mean_kld = g_new0 (double, n_chunks);
   res->chunk_same_top1 = g_new0 (double, n_chunks);
 
@@ -459,7 +461,8 @@ lb_eval_run_backends (LbEvalBackend *candidate, LbEvalBackend *reference,
     {
       LbLogitCacheInfo info = { l.n_vocab, n_ctx, n_chunks, l.first, l.n_scored };
 
-      save = lb_logit_cache_writer_new (params->save_reference, &info, NULL, chunks, error);
+      save = lb_logit_cache_writer_new (params->save_reference, &info, params->reference_name,
+                                        chunks, error);
       if (save == NULL)
         return NULL;
     }
@@ -557,6 +560,8 @@ lb_eval_run (LbModel *candidate, LbModel *reference, const char *text, gssize le
 
   g_return_val_if_fail (LB_IS_MODEL (candidate), NULL);
   g_return_val_if_fail (reference == NULL || LB_IS_MODEL (reference), NULL);
+  if (reference && p.reference_name == NULL)
+    p.reference_name = lb_model_get_path (reference);
 
   if ((reference == NULL) == (params->reference_cache == NULL))
     {
@@ -651,7 +656,7 @@ typedef struct {
   char          *text;
   gssize         len;
   LbEvalParams   params;
-  char          *save_reference, *reference_cache;
+  char          *save_reference, *reference_cache, *reference_name;
   LbProgressFunc progress;
   gpointer       progress_data;
 } AsyncData;
@@ -664,6 +669,7 @@ async_data_free (AsyncData *d)
   g_free (d->text);
   g_free (d->save_reference);
   g_free (d->reference_cache);
+  g_free (d->reference_name);
   g_free (d);
 }
 
@@ -702,6 +708,7 @@ lb_eval_run_async (LbModel *candidate, LbModel *reference, const char *text, gss
   d->params = *params;
   d->params.save_reference = d->save_reference = g_strdup (params->save_reference);
   d->params.reference_cache = d->reference_cache = g_strdup (params->reference_cache);
+  d->params.reference_name = d->reference_name = g_strdup (params->reference_name);
   d->progress = progress;
   d->progress_data = progress_data;
   g_task_set_task_data (task, d, (GDestroyNotify) async_data_free);
@@ -725,6 +732,7 @@ lb_eval_result_free (LbEvalResult *res)
     return;
   g_free (res->candidate);
   g_free (res->reference);
+  g_free (res->reference_model);
   g_free (res->engine);
   g_free (res->chunk_mean_kld);
   g_free (res->chunk_same_top1);
@@ -769,6 +777,7 @@ lb_eval_result_to_json (const LbEvalResult *r, gboolean per_chunk)
   json_builder_begin_object (b);
   add_string (b, "candidate", r->candidate);
   add_string (b, "reference", r->reference);
+  add_string (b, "reference_model", r->reference_model ? r->reference_model : r->reference);
   add_string (b, "engine", r->engine);
   add_int (b, "n_ctx", r->n_ctx);
   add_int (b, "chunks", r->n_chunks);

@@ -32,6 +32,7 @@ typedef struct {
   LbEvalEngine  engine;
   const char   *save_reference;   /* write a reference cache here (reference runs live) */
   const char   *reference_cache;  /* read the reference from this cache instead of running it */
+  const char   *reference_name;   /* recorded in a saved cache (lb_eval_run: the model's path) */
 } LbEvalParams;
 
 /* "Run a model forward", whatever the engine. forward continues the current
@@ -55,6 +56,7 @@ void           lb_eval_backend_free (LbEvalBackend *backend);
 typedef struct {
   char    *candidate;        /* names as given */
   char    *reference;
+  char    *reference_model;  /* the model a reference cache was made from */
   char    *engine;
   guint    n_ctx;
   guint    n_chunks;

@@ -562,6 +562,7 @@ test_cache_round_trip (void)
   cached = lb_eval_run (q4, NULL, NULL, 0, &p, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (cached->n_ctx, ==, 128);
+  g_assert_cmpstr (cached->reference_model, ==, lb_model_get_path (f16));
   g_assert_true (results_identical (live, cached));
   g_assert_false (cached->has_logit_errors);
 
