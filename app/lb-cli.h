@@ -43,6 +43,8 @@ int  lb_cmd_synth    (int argc, char **argv);
 int  lb_cmd_bench    (int argc, char **argv);
 int  lb_cmd_prune    (int argc, char **argv);
 int  lb_cmd_validate (int argc, char **argv);
+int  lb_cmd_sensitivity (int argc, char **argv);
+int  lb_cmd_plan     (int argc, char **argv);
 
 /* Parses options; on failure prints the error and usage hint, returns FALSE. */
 gboolean  lb_cli_parse        (GOptionContext *ctx, int *argc, char ***argv);

@@ -79,7 +79,7 @@ parse_fraction (const char *s, double *out)
 /* ---- reporting --------------------------------------------------------------------- */
 
 static void
-print_tensors (const LbPruneReport *r, LbModel *model)
+print_tensors (const LbPruneReport *r, LbModel *model, gboolean with_importance)
 {
   g_autofree char *total = NULL;
 
@@ -92,7 +92,7 @@ print_tensors (const LbPruneReport *r, LbModel *model)
       printf ("%-30s %-14s %-5s %11.2f%% %8.2f%%%s\n", s->name, shape, lb_type_get_name (s->type),
               100.0 * (double) s->n_zero_before / (double) MAX (s->n_elements, 1),
               100.0 * (double) s->n_zero / (double) MAX (s->n_elements, 1),
-              s->importance_used ? "" : " (no importance)");
+              with_importance && !s->importance_used ? " (no importance data)" : "");
     }
   printf ("\npruned %u tensors: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " weights are zero "
           "(%.2f%%), %.2f%% of all the model's weights, in %.2f s\n", r->tensors->len, r->n_zero,
@@ -103,9 +103,9 @@ print_tensors (const LbPruneReport *r, LbModel *model)
 static void
 print_eval (const char *what, const LbEvalResult *e)
 {
-  printf ("%-22s mean KLD %.6f ± %.6f, same top-1 %.3f%%, PPL %.4f vs %.4f (x%.4f)\n", what,
-          e->mean_kld, e->mean_kld_error, 100 * e->same_top1, e->ppl, e->ppl_base,
-          e->ppl_base > 0 ? e->ppl / e->ppl_base : NAN);
+  /* no reference PPL here: lb-eval's is clipped (lb-validate.h explains) */
+  printf ("%-22s mean KLD %.6f ± %.6f, same top-1 %.3f%%, PPL %.4f\n", what, e->mean_kld,
+          e->mean_kld_error, 100 * e->same_top1, e->ppl);
 }
 
 static void
@@ -495,7 +495,7 @@ lb_cmd_prune (int argc, char **argv)
     print_json (&o, &params, report, model, out_bytes, recipe_name, eval_pruned, eval_output);
   else
     {
-      print_tensors (report, model);
+      print_tensors (report, model, importance != NULL);
       if (eval_pruned)
         {
           printf ("\naccuracy cost against %s (%u chunks of %u tokens, %" G_GUINT64_FORMAT

@@ -161,7 +161,16 @@ print_report (const LbValidateReport *r)
       printf ("%-16s %-20s %-22s %s\n", lb_target_get_label (t->target), value, limit,
               t->passed ? "PASS" : "FAIL");
     }
-  printf ("\n%s\n", r->passed ? "PASS: every target met" : "FAIL");
+  if (r->passed)
+    printf ("\nPASS: every target met\n");
+  else
+    {
+      g_autofree char *names = lb_validate_report_failed_names (r);
+      guint n = 0;
+      for (guint i = 0; i < LB_N_TARGETS; i++)
+        n += r->targets[i].checked;
+      printf ("\nFAIL: %u of %u targets missed (%s)\n", r->n_failed, n, names);
+    }
 }
 
 static gboolean

@@ -27,6 +27,8 @@ static const LbCommand commands[] = {
   { "bench",    "MODEL [--prompt N] [--gen N]",  "Measure speed, memory and the roofline with the fast engine", lb_cmd_bench },
   { "prune",    "MODEL --sparsity S -o OUT.gguf", "Zero the smallest weights of each row (unstructured or N:M)", lb_cmd_prune },
   { "validate", "CANDIDATE --reference REF --text FILE", "Check size, accuracy, latency and memory targets (exit 3 on a miss)", lb_cmd_validate },
+  { "sensitivity", "MODEL --text FILE [--types T,...]", "KLD increase of each tensor (or layer, kind) quantized alone to each type", lb_cmd_sensitivity },
+  { "plan",     "MODEL (--size S | --bpw B) -o recipe.json", "Fit a per-tensor precision map to a size budget (least predicted KLD)", lb_cmd_plan },
 };
 
 static void

@@ -274,7 +274,7 @@ lb_bench_run (LbModel *model, const LbBenchParams *params, LbMemSampleFunc sampl
 
       report (progress, progress_data, 0.0, "measuring memory read bandwidth");
       /* the machine's limit: every processor reads */
-      if (!lb_bandwidth_measure (p->bandwidth_bytes, 0, 5, &bw, cancellable, error))
+      if (!lb_bandwidth_measure (p->bandwidth_bytes, 0, 10, &bw, cancellable, error))
         return NULL;
       r->bandwidth_bytes_s = bw.bytes_per_second;
       r->bandwidth_threads = bw.n_threads;

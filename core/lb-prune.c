@@ -287,6 +287,41 @@ check_coverage (LbModel *model, const LbPruneParams *p, GPtrArray *warnings, GEr
   return TRUE;
 }
 
+/* A quantized tensor is re-quantized to its own type, and the types with a
+ * minimum per block (Q4_K, Q4_1...) do not hold exact zeros: say so, once
+ * per type, when much of the sparsity was lost. */
+static void
+warn_lost_zeros (const LbPruneReport *rep, const LbPruneParams *p, GPtrArray *warnings)
+{
+  double target = p->m ? 1.0 - (double) p->n / p->m : p->sparsity;
+
+  for (guint t = 0; t < LB_TYPE_COUNT; t++)
+    {
+      const LbTypeTraits *tr = lb_type_get_traits (t);
+      guint64 zeros = 0, total = 0;
+      guint n = 0;
+
+      if (tr == NULL || !tr->quantized)
+        continue;
+      for (guint i = 0; i < rep->tensors->len; i++)
+        {
+          const LbPruneTensorStat *s = &g_array_index (rep->tensors, LbPruneTensorStat, i);
+          if (s->type == (LbType) t)
+            {
+              zeros += s->n_zero;
+              total += s->n_elements;
+              n++;
+            }
+        }
+      if (total && (double) zeros < 0.9 * target * (double) total)
+        g_ptr_array_add (warnings, g_strdup_printf (
+          "%u %s tensor%s keep only %.1f%% of their weights zero after re-quantization "
+          "(asked %.1f%%): %s cannot hold exact zeros; prune the float model, then quantize it",
+          n, tr->name, n == 1 ? "" : "s", 100.0 * (double) zeros / (double) total,
+          100 * target, tr->name));
+    }
+}
+
 gboolean
 lb_prune_variant (LbVariant *variant, const LbPruneParams *params, LbPruneReport **report,
                   LbProgressFunc progress, gpointer progress_data, GCancellable *cancellable,
@@ -359,6 +394,7 @@ lb_prune_variant (LbVariant *variant, const LbPruneParams *params, LbPruneReport
         return FALSE;
     }
 
+  warn_lost_zeros (rep, params, warnings);
   g_ptr_array_add (warnings, NULL);
   rep->warnings = (char **) g_ptr_array_steal (warnings, NULL);
   rep->seconds = (double) (g_get_monotonic_time () - start) / 1e6;

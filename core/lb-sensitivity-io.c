@@ -267,8 +267,10 @@ lb_sensitivity_load_from_data (const char *data, gssize len, const char *source,
   s->n_ctx = (guint) CLAMP (json_object_get_int_member_with_default (root, "n_ctx", 0), 0, G_MAXUINT32);
   s->n_chunks = (guint) CLAMP (json_object_get_int_member_with_default (root, "chunks", 0), 0, G_MAXUINT32);
   s->n_positions = (guint64) MAX (json_object_get_int_member_with_default (root, "positions", 0), 0);
-  if (!get_number (root, "base_kld", &s->base_kld))
-    return bad (error, source, "\"base_kld\" must be a number"), NULL;
+  if (!get_number (root, "base_kld", &s->base_kld) || !get_number (root, "seconds", &s->seconds))
+    return bad (error, source, "\"base_kld\" and \"seconds\" must be numbers"), NULL;
+  s->n_evaluated = (guint) CLAMP (json_object_get_int_member_with_default (root, "evaluated", 0), 0, G_MAXUINT32);
+  s->n_cached = (guint) CLAMP (json_object_get_int_member_with_default (root, "from_cache", 0), 0, G_MAXUINT32);
 
   node = json_object_get_member (root, "groups");
   if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
@@ -400,6 +402,14 @@ lb_sens_cache_free (LbSensCache *cache)
   g_free (cache);
 }
 
+/* an object member, NULL when absent or of another type */
+static JsonObject *
+get_object (JsonObject *o, const char *key)
+{
+  JsonNode *n = json_object_get_member (o, key);
+  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+}
+
 /* a [a, b] pair of numbers (null: NaN) */
 static gboolean
 get_pair (JsonNode *n, double *a, double *b)
@@ -439,15 +449,15 @@ cache_parse (LbSensCache *cache, JsonNode *node, const char *path, GError **erro
   root = json_node_get_object (node);
   if (json_object_get_int_member_with_default (root, "lowbit_sensitivity_cache", 0) != 1)
     return bad (error, path, "not a lowbit sensitivity cache (\"lowbit_sensitivity_cache\": 1 missing)");
-  setups = json_object_get_object_member_with_default (root, "setups", NULL);
-  proxies = json_object_get_object_member_with_default (root, "proxies", NULL);
+  setups = get_object (root, "setups");
+  proxies = get_object (root, "proxies");
 
   keys = setups ? json_object_get_members (setups) : NULL;
   for (GList *k = keys; k; k = k->next)
     {
       JsonNode *sn = json_object_get_member (setups, k->data);
       JsonObject *so = JSON_NODE_HOLDS_OBJECT (sn) ? json_node_get_object (sn) : NULL;
-      JsonObject *cells = so ? json_object_get_object_member_with_default (so, "cells", NULL) : NULL;
+      JsonObject *cells = so ? get_object (so, "cells") : NULL;
       Setup *s;
       GList *ck;
 

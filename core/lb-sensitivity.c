@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 
 #include "lb-error.h"
+#include "lb-logit-cache.h"
 #include "lb-recipe.h"
 #include "lb-sensitivity-private.h"
 #include "lb-tensor-error.h"

@@ -179,6 +179,8 @@ lb_validate_report_to_json (const LbValidateReport *report)
       json_builder_add_string_value (b, lb_target_get_name ((LbTarget) i));
   json_builder_end_array (b);
 
+  if (report->targets[LB_TARGET_PPL_RATIO].checked)
+    add_number (b, "ppl_reference", report->ppl_reference);
   if (report->eval)
     add_eval (b, report->eval);
   if (report->bench)

@@ -9,6 +9,9 @@
  *   top1       same-top-1 rate against the reference,       value >= limit
  *              a fraction
  *   ppl_ratio  candidate perplexity / reference perplexity  value <= limit
+ *              (both from full logits over the same positions:
+ *              lb-eval's ppl_base is clipped, so the reference
+ *              runs once more on its own)
  *   latency    mean ms per decoded token (lb-bench.h)       value <= limit
  *   memory     peak resident bytes while the benchmark      value <= limit
  *              runs (VmHWM, reset at its start)
@@ -90,6 +93,8 @@ typedef struct {
   LbTargetResult targets[LB_N_TARGETS];
   guint          n_failed;
   gboolean       passed;      /* every target in force passed */
+  double         ppl_reference; /* with ppl_ratio: the reference's perplexity from its
+                               * full logits (see below), else NaN */
   LbEvalResult  *eval;        /* NULL when not run */
   LbBenchResult *bench;       /* NULL when not run */
 } LbValidateReport;

@@ -208,5 +208,94 @@ check "bench with a context too short" 2 "$cli" bench "$tmp/syn.gguf" -p 16 -n 8
 contains "bench explains the context" "$tmp/err" "context of 10"
 check "bench a missing model" 1 "$cli" bench "$tmp/nope.gguf"
 
+# prune: per-row magnitude pruning, then a recipe, with the accuracy cost
+head -c 20000 "$shared/text/wikitext2-test.txt" > "$tmp/wt-head.txt"
+imat="$shared/models/llamacpp-quants/imatrix-wikitext2-valid.gguf"
+check "prune 30%" 0 "$cli" prune "$f16" --sparsity 0.3 -o "$tmp/p30.gguf" --threads 2
+contains "prune lists each tensor" "$tmp/out" "blk.7.ffn_down.weight"
+contains "prune gives the row sparsity" "$tmp/out" "30.08%"
+contains "prune sums up" "$tmp/out" "pruned 56 tensors"
+if [ "$(stat -c %s "$tmp/p30.gguf")" = "$(stat -c %s "$f16")" ]; then ok "a pruned dense GGUF has the same size"; else not_ok "a pruned dense GGUF has the same size"; fi
+check "generate from a pruned model" 0 "$cli" generate "$tmp/p30.gguf" -p "The king said" -n 4
+check "prune 2:4 with importance, JSON only" 0 "$cli" prune "$f16" --pattern 2:4 --importance "$imat" --include 'blk.[0-1].*' --exclude '*attn_k*' --json
+contains "prune JSON names the method" "$tmp/out" '"method" : "2:4"'
+contains "prune JSON counts zeros" "$tmp/out" '"zeros" :'
+contains "prune JSON says importance was used" "$tmp/out" '"importance" : true'
+if grep -q '"blk.2.' "$tmp/out" || grep -q '"blk.0.attn_k.weight"' "$tmp/out" || ! grep -q '"blk.1.ffn_up.weight"' "$tmp/out"; then not_ok "prune --include/--exclude select the tensors"; else ok "prune --include/--exclude select the tensors"; fi
+check "prune then Q8_0, with the accuracy cost" 0 "$cli" prune "$f16" --sparsity 0.5 --preset Q8_0 -o "$tmp/p50q8.gguf" --eval --text "$tmp/wt-head.txt" --ctx 128 --chunks 1 --threads 2
+contains "prune reports the pruned model's KLD" "$tmp/out" "pruned                 mean KLD"
+contains "prune reports the quantized model's KLD" "$tmp/out" "pruned + Q8_0"
+contains "prune names what it wrote" "$tmp/err" "quantized with Q8_0"
+check "info on the pruned Q8_0 model" 0 "$cli" info "$tmp/p50q8.gguf"
+contains "the pruned model is Q8_0" "$tmp/out" "Q8_0"
+check "prune without a sparsity" 2 "$cli" prune "$f16" -o "$tmp/x.gguf"
+check "prune with sparsity 1.5" 2 "$cli" prune "$f16" --sparsity 1.5 -o "$tmp/x.gguf"
+check "prune with a bad pattern" 2 "$cli" prune "$f16" --pattern 4:2 -o "$tmp/x.gguf"
+check "prune with a contradicting sparsity" 2 "$cli" prune "$f16" --pattern 2:4 --sparsity 0.3 -o "$tmp/x.gguf"
+check "prune --eval without --text" 2 "$cli" prune "$f16" --sparsity 0.3 --eval
+check "prune with an include that matches nothing" 2 "$cli" prune "$f16" --sparsity 0.3 --include 'blk.99.*' -o "$tmp/x.gguf"
+contains "prune names the pattern" "$tmp/err" "blk.99.*"
+check "prune 3:8 where rows do not split into 8s" 2 "$cli" prune "$stories" --tokenizer "$tok" --pattern 3:8 -o "$tmp/x.gguf"
+contains "prune names the tensor that does not fit" "$tmp/err" "ffn_down.weight"
+check "prune into a missing folder" 1 "$cli" prune "$f16" --sparsity 0.3 -o "$tmp/no/such/x.gguf"
+if [ ! -e "$tmp/x.gguf" ] && [ ! -e "$tmp/no" ]; then ok "failed prune leaves no file"; else not_ok "failed prune leaves no file"; fi
+
+# validate: the release gate and its exit codes
+q2="$shared/models/llamacpp-quants/mini-Q2_K-imatrix.gguf"
+check "validate f16 against itself" 0 "$cli" validate "$f16" --reference "$f16" --text "$tmp/wt-head.txt" --ctx 128 --chunks 1 --threads 2 --max-kld 0.001 --max-ppl-ratio 1.001
+contains "validate prints PASS" "$tmp/out" "PASS: every target met"
+contains "validate checks latency by default" "$tmp/out" "decode latency"
+contains "validate checks memory by default" "$tmp/out" "peak memory"
+contains "validate's default size limit" "$tmp/out" "<= 500.0 MB"
+check "validate Q2_K misses 99% same top-1" 3 "$cli" validate "$q2" --reference "$f16" --text "$tmp/wt-head.txt" --ctx 128 --chunks 1 --threads 2 --skip latency,memory
+contains "validate names the missed target" "$tmp/err" "top1 (same top-1"
+contains "validate's table says FAIL" "$tmp/out" "FAIL: 1 of 2 targets missed (top1)"
+check "validate a size limit below the file" 3 "$cli" validate "$f16" --max-size 14MB --skip top1,latency,memory
+contains "validate names the size" "$tmp/err" "size (file size 14.3 MB > 14.0 MB)"
+check "validate --json - with units" 0 "$cli" validate "$f16" --max-size 1.5GiB --max-memory 4GiB --skip top1 --threads 2 --json -
+contains "validate JSON passes" "$tmp/out" '"passed" : true'
+contains "validate JSON lists skipped targets" "$tmp/out" '"skipped" : ['
+contains "validate JSON has the benchmark" "$tmp/out" '"decode_ms_mean"'
+check "validate with a bad unit" 2 "$cli" validate "$f16" --max-size 12XB
+contains "validate explains the unit" "$tmp/err" "12XB"
+check "validate with a fractional byte count" 2 "$cli" validate "$f16" --max-memory 0.5
+check "validate with an unknown target to skip" 2 "$cli" validate "$f16" --skip speed
+check "validate with top-1 above 100%" 2 "$cli" validate "$f16" --min-top1 101%
+check "validate accuracy without a reference" 2 "$cli" validate "$f16" --skip latency,memory
+check "validate a missing candidate" 1 "$cli" validate "$tmp/nope.gguf" --skip top1,latency,memory
+
+# sensitivity and plan: a small table, a plan from it, its exact size
+head -c 40000 "$shared/text/wikitext2-valid.txt" > "$tmp/wv-head.txt"
+im="$shared/models/llamacpp-quants/imatrix-wikitext2-valid.gguf"
+check "sensitivity without a text" 2 "$cli" sensitivity "$f16" --types Q4_K
+check "sensitivity with a bad group" 2 "$cli" sensitivity "$f16" --text "$tmp/wv-head.txt" --group rows
+check "sensitivity with an unknown type" 2 "$cli" sensitivity "$f16" --text "$tmp/wv-head.txt" --types Q4_K,Q9_K
+check "sensitivity of the weights alone" 0 "$cli" sensitivity "$f16" --proxy-only --group kind --types Q3_K,Q6_K --json
+contains "sensitivity JSON names the groups" "$tmp/out" '"name" : "ffn_down"'
+check "sensitivity by kind, measured" 0 env "$charts_lsan" "$cli" sensitivity "$f16" --types Q2_K,Q8_0 --group kind --text "$tmp/wv-head.txt" --ctx 64 --chunks 2 --threads 2 --imatrix "$im" --cache "$tmp/sc.json" -o "$tmp/sens.json" --png "$tmp/sens.png"
+contains "sensitivity table lists a kind" "$tmp/out" "attn_output"
+contains "sensitivity reports the proxy correlation" "$tmp/out" "weight proxy vs measured"
+if [ "$(head -c 8 "$tmp/sens.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ]; then ok "sensitivity heatmap is a PNG"; else not_ok "sensitivity heatmap is a PNG"; fi
+check "sensitivity again, from the cache" 0 "$cli" sensitivity "$f16" --types Q2_K,Q8_0 --group kind --text "$tmp/wv-head.txt" --ctx 64 --chunks 2 --threads 2 --imatrix "$im" --cache "$tmp/sc.json"
+contains "sensitivity rerun evaluates nothing" "$tmp/out" "0 cells evaluated, 16 from the cache"
+check "plan needs a budget" 2 "$cli" plan "$f16" --sensitivity "$tmp/sens.json" -o "$tmp/r.json"
+check "plan with a bad size" 2 "$cli" plan "$f16" --sensitivity "$tmp/sens.json" --size 4XB -o "$tmp/r.json"
+check "plan below the smallest file" 2 "$cli" plan "$f16" --sensitivity "$tmp/sens.json" --size 1000 -o "$tmp/r.json"
+contains "plan says how small it can go" "$tmp/err" "smallest file"
+check "plan protecting nothing that exists" 2 "$cli" plan "$f16" --sensitivity "$tmp/sens.json" --size 4MB --protect "blk.*.wings.weight" -o "$tmp/r.json"
+check "plan at 4.2 MB" 0 "$cli" plan "$f16" --sensitivity "$tmp/sens.json" --size 4200000 --imatrix "$im" -o "$tmp/plan.json"
+contains "plan prints the prediction" "$tmp/out" "predicted mean KLD"
+check "planned recipe resolves (dry run)" 0 "$cli" quantize "$f16" --recipe "$tmp/plan.json" --imatrix "$im" --dry-run
+size=$(sed -n 's/^output size \([0-9]*\) bytes.*/\1/p' "$tmp/out")
+if [ -n "$size" ] && [ "$size" -le 4200000 ] && [ "$size" -gt 4000000 ]; then ok "planned file is within the budget ($size bytes)"; else not_ok "planned file is within the budget" "size '$size'"; fi
+check "plan with --protect keeps attn_v in F16" 0 "$cli" plan "$f16" --sensitivity "$tmp/sens.json" --bpw 5 --protect "blk.*.attn_v.weight" -o "$tmp/plan2.json"
+contains "protected tensors keep F16" "$tmp/out" "blk.7.attn_v.weight                  F16"
+check "plan from the weight proxy alone" 0 "$cli" plan "$f16" --types Q3_K,Q5_K --bpw 4.5 -o "$tmp/plan3.json"
+contains "proxy plan says so" "$tmp/plan3.json" "weight-error proxy"
+check "plan --verify --pareto" 0 env "$charts_lsan" "$cli" plan "$f16" --sensitivity "$tmp/sens.json" --bpw 4 --verify --text "$tmp/wt-head.txt" --ctx 64 --verify-chunks 1 --threads 2 --pareto "$tmp/pareto" --pareto-measure 2
+contains "verify prints predicted and measured" "$tmp/out" "measured / predicted"
+contains "pareto JSON has llama.cpp's mixes" "$tmp/pareto/pareto.json" '"label" : "Q4_K_M"'
+if [ "$(head -c 8 "$tmp/pareto/pareto.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ]; then ok "pareto chart is a PNG"; else not_ok "pareto chart is a PNG"; fi
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

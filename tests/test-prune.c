@@ -605,6 +605,54 @@ test_then_q8 (void)
   lb_test_rmtree (dir);
 }
 
+/* A quantized model is pruned through float and re-quantized to its own
+ * types: Q8_0 (symmetric) keeps every zero, Q4_K (with a minimum per
+ * block) cannot, and the report says so. */
+static void
+test_quantized_source (void)
+{
+  g_autoptr (LbModel) q8 = load_shared ("llamacpp-quants", "mini-Q8_0.gguf");
+  g_autoptr (LbModel) q4 = load_shared ("llamacpp-quants", "mini-Q4_K_M-imatrix.gguf");
+  g_autoptr (LbModel) pruned = NULL, pruned4 = NULL;
+  g_autoptr (LbPruneReport) report = NULL, report4 = NULL;
+  const char *inc[] = { "blk.0.attn_q.weight", NULL };
+  LbPruneParams p = { .sparsity = 0.3, .include = inc, .n_threads = 2 };
+  const LbTensor *bt, *pt;
+  GError *error = NULL;
+
+  if (q8 == NULL || q4 == NULL)
+    return;
+  pruned = lb_prune_model (q8, &p, &report, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_null (report->warnings[0]);
+  bt = lb_model_find_tensor (q8, inc[0]);
+  pt = lb_model_find_tensor (pruned, inc[0]);
+  g_assert_cmpint (pt->type, ==, LB_TYPE_Q8_0);
+  g_assert_cmpint (g_array_index (report->tensors, LbPruneTensorStat, 0).type, ==, LB_TYPE_Q8_0);
+  {
+    g_autofree float *a = g_new (float, bt->ne[0]);
+    g_autofree float *b = g_new (float, bt->ne[0]);
+    gint64 k = llround (0.3 * (double) bt->ne[0]);
+    guint64 total = 0;
+
+    for (gint64 r = 0; r < lb_tensor_n_rows (bt); r++)
+      {
+        guint64 z0 = row_zeros (bt, r, a);
+        guint64 z1 = row_zeros (pt, r, b);
+        g_assert_cmpuint (z1, >=, MAX ((guint64) k, z0));
+        total += z1;
+      }
+    g_assert_cmpuint (total, ==, report->n_zero);
+  }
+
+  pruned4 = lb_prune_model (q4, &p, &report4, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (lb_model_find_tensor (pruned4, inc[0])->type, ==, LB_TYPE_Q4_K);
+  g_assert_cmpfloat (lb_prune_report_sparsity (report4), <, 0.27);
+  g_assert_nonnull (report4->warnings[0]);
+  g_assert_nonnull (strstr (report4->warnings[0], "Q4_K cannot hold exact zeros"));
+}
+
 /* The accuracy cost grows with the sparsity: mean KLD against the
  * unpruned model on 2 chunks of wikitext. */
 static void
@@ -662,6 +710,7 @@ main (int argc, char **argv)
   g_test_add_func ("/lowbit/prune/model", test_model);
   g_test_add_func ("/lowbit/prune/importance-model", test_importance_model);
   g_test_add_func ("/lowbit/prune/then-q8", test_then_q8);
+  g_test_add_func ("/lowbit/prune/quantized-source", test_quantized_source);
   g_test_add_func ("/lowbit/prune/kld-grows", test_kld_grows);
   return g_test_run ();
 }

@@ -293,6 +293,8 @@ lb_application_startup (GApplication *app)
     { "win.open-folder", { "<Control><Shift>o", NULL } },
     { "win.export", { "<Control>e", NULL } },
     { "win.show-jobs", { "<Control>j", NULL } },
+    { "win.undo", { "<Control>z", NULL } },
+    { "win.redo", { "<Control><Shift>z", NULL } },
     { "win.show-view::overview", { "<Alt>1", NULL } },
     { "win.show-view::precision", { "<Alt>2", NULL } },
     { "win.show-view::heatmap", { "<Alt>3", NULL } },

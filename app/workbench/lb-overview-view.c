@@ -54,6 +54,7 @@ struct _LbOverviewView
   GtkLabel             *values[N_ROWS];
   GSettings            *settings;
   LbModel              *model;
+  LbSession            *session;
   char                 *loading;
 };
 
@@ -155,12 +156,16 @@ fill_type_mix (LbOverviewView *self, LbModel *model)
   g_autofree double *sizes = NULL;
   guint n = lb_model_get_n_tensors (model);
 
+  LbVariant *variant = self->session != NULL ? lb_session_get_variant (self->session) : NULL;
+
   for (guint i = 0; i < n; i++)
     {
       const LbTensor *t = lb_model_get_tensor (model, i);
+      LbType type = variant != NULL ? lb_variant_get_tensor_type (variant, t->name) : t->type;
 
-      if ((guint) t->type < LB_TYPE_COUNT)
-        bytes[t->type] += t->n_bytes;
+      if ((guint) type < LB_TYPE_COUNT)
+        bytes[type] += variant != NULL ? lb_variant_get_tensor_bytes (variant, t->name)
+                                       : t->n_bytes;
     }
   for (LbType t = 0; t < LB_TYPE_COUNT; t++)
     if (bytes[t] > 0)
@@ -224,10 +229,112 @@ fill_card (LbOverviewView *self, LbModel *model)
   lb_target_tile_set_value (self->size_tile, file_size / 1e6, size_text,
                             format == LB_MODEL_FORMAT_HF ? _("The model folder on disk")
                                                          : _("The model file on disk"));
-  /* latency, memory and accuracy need runs that do not exist yet */
+  /* latency, memory and accuracy need runs: see fill_measurements () */
   lb_target_tile_set_value (self->latency_tile, NAN, NULL, NULL);
   lb_target_tile_set_value (self->memory_tile, NAN, NULL, NULL);
   lb_target_tile_set_value (self->accuracy_tile, NAN, NULL, NULL);
+}
+
+/* What a measurement was made of: the current map, or an earlier one */
+static char *
+measured_caption (LbOverviewView *self, guint revision, const char *what)
+{
+  if (revision != lb_session_get_revision (self->session))
+    /* Translators: a measurement made before the last change of types */
+    return g_strdup_printf (_("%s, before the last change of types"), what);
+  return g_strdup (what);
+}
+
+static void
+fill_measurements (LbOverviewView *self)
+{
+  const LbEvalResult *eval;
+  const LbBenchResult *bench;
+  guint revision;
+  g_autofree char *label = NULL;
+
+  if (self->session == NULL || self->model == NULL)
+    return;
+  label = lb_session_dup_label (self->session);
+
+  /* the size of what a quantized export writes, exactly */
+  if (lb_session_get_recipe (self->session) != NULL)
+    {
+      guint64 bytes = lb_session_get_file_bytes (self->session);
+      g_autofree char *text = g_format_size (bytes);
+      /* Translators: the size tile's caption: "GGUF file of Q4_K_M" */
+      g_autofree char *caption = g_strdup_printf (_("GGUF file of %s"), label);
+
+      lb_target_tile_set_value (self->size_tile, bytes / 1e6, text, caption);
+    }
+  else
+    {
+      guint64 bytes = lb_model_get_file_size (self->model);
+      g_autofree char *text = g_format_size (bytes);
+
+      lb_target_tile_set_value (self->size_tile, bytes / 1e6, text,
+                                lb_model_get_format (self->model) == LB_MODEL_FORMAT_HF
+                                ? _("The model folder on disk") : _("The model file on disk"));
+    }
+
+  bench = lb_session_get_bench_result (self->session, &revision);
+  if (bench != NULL)
+    {
+      g_autofree char *ms = g_strdup_printf (_("%.2f ms"), bench->decode_ms_mean);
+      g_autofree char *mem = g_format_size (bench->peak_rss);
+      /* Translators: how the latency was measured, "1420 tokens/s decoding" */
+      g_autofree char *speed = g_strdup_printf (_("%.0f tokens/s decoding"), bench->decode_tok_s);
+      g_autofree char *lat_caption = measured_caption (self, revision, speed);
+      g_autofree char *mem_caption = measured_caption (self, revision,
+                                                       _("Peak resident memory while generating"));
+
+      lb_target_tile_set_value (self->latency_tile, bench->decode_ms_mean, ms, lat_caption);
+      lb_target_tile_set_value (self->memory_tile, bench->peak_rss / 1e6, mem, mem_caption);
+    }
+  else
+    {
+      lb_target_tile_set_value (self->latency_tile, NAN, NULL, NULL);
+      lb_target_tile_set_value (self->memory_tile, NAN, NULL, NULL);
+    }
+
+  eval = lb_session_get_eval_result (self->session, &revision);
+  if (eval != NULL)
+    {
+      double loss = lb_session_accuracy_loss (eval);
+      g_autofree char *text = g_strdup_printf ("%.2f %%", loss);
+      /* Translators: "same top-1 token 99.1%, mean KLD 0.0012" */
+      g_autofree char *what = g_strdup_printf (_("Same top-1 token %.2f%%, mean KLD %.4f"),
+                                               100 * eval->same_top1, eval->mean_kld);
+      g_autofree char *caption = measured_caption (self, revision, what);
+
+      lb_target_tile_set_value (self->accuracy_tile, loss, text, caption);
+    }
+  else
+    lb_target_tile_set_value (self->accuracy_tile, NAN, NULL, NULL);
+}
+
+static void
+on_session_changed (LbOverviewView *self)
+{
+  if (self->model != NULL)
+    fill_type_mix (self, self->model);
+  fill_measurements (self);
+}
+
+void
+lb_overview_view_set_session (LbOverviewView *self, LbSession *session)
+{
+  g_return_if_fail (LB_IS_OVERVIEW_VIEW (self));
+  g_return_if_fail (session == NULL || LB_IS_SESSION (session));
+
+  if (self->session != NULL)
+    g_signal_handlers_disconnect_by_data (self->session, self);
+  g_set_object (&self->session, session);
+  if (session == NULL)
+    return;
+  g_signal_connect_swapped (session, "changed", G_CALLBACK (on_session_changed), self);
+  g_signal_connect_swapped (session, "measured", G_CALLBACK (fill_measurements), self);
+  on_session_changed (self);
 }
 
 void
@@ -284,6 +391,9 @@ lb_overview_view_dispose (GObject *object)
   LbOverviewView *self = LB_OVERVIEW_VIEW (object);
 
   /* AdwBin disposes its child, the template's stack */
+  if (self->session != NULL)
+    g_signal_handlers_disconnect_by_data (self->session, self);
+  g_clear_object (&self->session);
   g_clear_object (&self->model);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->loading, g_free);

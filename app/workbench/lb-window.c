@@ -10,6 +10,7 @@
 #include "lb-overview-view.h"
 #include "lb-perf-view.h"
 #include "lb-precision-view.h"
+#include "lb-session.h"
 #include "lb-stall-monitor.h"
 #include "lb-window.h"
 
@@ -35,9 +36,13 @@ struct _LbWindow
   LbOverviewView       *overview_view;
   LbExportView         *export_view;
   LbPrecisionView      *precision_view;
+  LbHeatmapView        *heatmap_view;
+  LbPerfView           *perf_view;
+  LbEvalView           *eval_view;
 
   GSettings            *settings;
   LbModel              *model;
+  LbSession            *session;
   GListStore           *jobs;
   LbJob                *load_job;    /* the load in progress, if any */
   GtkNativeDialog      *chooser;
@@ -154,19 +159,84 @@ lb_window_show_view (LbWindow *self, const char *name)
     adw_view_stack_set_visible_child_name (self->stack, name);
 }
 
-/* The model */
+/* The model and its session */
+
+static void
+update_undo (LbWindow *self)
+{
+  gboolean can_undo = self->session != NULL && lb_session_can_undo (self->session);
+  gboolean can_redo = self->session != NULL && lb_session_can_redo (self->session);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.undo", can_undo);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.redo", can_redo);
+}
+
+static void
+on_session_job (LbSession *session, LbJob *job, LbWindow *self)
+{
+  lb_window_add_job (self, job);
+}
+
+static void
+on_session_failed (LbSession  *session,
+                   const char *heading,
+                   const char *message,
+                   LbWindow   *self)
+{
+  lb_window_show_error (self, heading, message);
+}
+
+static void
+on_session_notice (LbSession *session, const char *text, LbWindow *self)
+{
+  lb_window_show_toast (self, text);
+}
+
+static void
+update_threads (LbWindow *self)
+{
+  if (self->session != NULL && self->settings != NULL)
+    lb_session_set_n_threads (self->session, (guint) g_settings_get_int (self->settings, "threads"));
+}
+
+static void
+set_session (LbWindow *self, LbSession *session)
+{
+  if (self->session != NULL)
+    g_signal_handlers_disconnect_by_data (self->session, self);
+  g_set_object (&self->session, session);
+  if (session != NULL)
+    {
+      g_signal_connect (session, "job-started", G_CALLBACK (on_session_job), self);
+      g_signal_connect (session, "failed", G_CALLBACK (on_session_failed), self);
+      g_signal_connect (session, "notice", G_CALLBACK (on_session_notice), self);
+      g_signal_connect_swapped (session, "notify::can-undo", G_CALLBACK (update_undo), self);
+      g_signal_connect_swapped (session, "notify::can-redo", G_CALLBACK (update_undo), self);
+      update_threads (self);
+    }
+  lb_overview_view_set_session (self->overview_view, session);
+  lb_precision_view_set_session (self->precision_view, session);
+  lb_heatmap_view_set_session (self->heatmap_view, session);
+  lb_perf_view_set_session (self->perf_view, session);
+  lb_eval_view_set_session (self->eval_view, session);
+  lb_export_view_set_session (self->export_view, session);
+  update_undo (self);
+}
 
 static void
 set_model (LbWindow *self, LbModel *model)
 {
   const char *name = model != NULL ? lb_model_get_name (model) : NULL;
+  g_autoptr (LbSession) session = NULL;
 
   if (!g_set_object (&self->model, model))
     return;
 
   lb_overview_view_set_model (self->overview_view, model);
   lb_export_view_set_model (self->export_view, model);
-  lb_precision_view_set_model (self->precision_view, model);
+  if (model != NULL)
+    session = lb_session_new (model);
+  set_session (self, session);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export", model != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-gguf", model != NULL);
 
@@ -191,6 +261,13 @@ lb_window_get_model (LbWindow *self)
 {
   g_return_val_if_fail (LB_IS_WINDOW (self), NULL);
   return self->model;
+}
+
+LbSession *
+lb_window_get_session (LbWindow *self)
+{
+  g_return_val_if_fail (LB_IS_WINDOW (self), NULL);
+  return self->session;
 }
 
 GSettings *
@@ -438,6 +515,28 @@ export_gguf_action (GtkWidget  *widget,
   lb_export_view_export_to (self->export_view, file);
 }
 
+static void
+undo_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  LbWindow *self = LB_WINDOW (widget);
+
+  if (self->session != NULL)
+    lb_session_undo (self->session);
+}
+
+static void
+redo_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  LbWindow *self = LB_WINDOW (widget);
+
+  if (self->session != NULL)
+    lb_session_redo (self->session);
+}
+
 /* Drag and drop */
 
 static gboolean
@@ -495,6 +594,11 @@ setup_for_application (LbWindow      *self,
 
   lb_overview_view_set_settings (self->overview_view, self->settings);
   lb_export_view_set_settings (self->export_view, self->settings);
+  lb_precision_view_set_settings (self->precision_view, self->settings);
+  lb_eval_view_set_settings (self->eval_view, self->settings);
+  lb_perf_view_set_settings (self->perf_view, self->settings);
+  g_signal_connect_object (self->settings, "changed::threads", G_CALLBACK (update_threads),
+                           self, G_CONNECT_SWAPPED);
 }
 
 static void
@@ -514,6 +618,9 @@ lb_window_dispose (GObject *object)
     gtk_native_dialog_destroy (self->chooser);
   g_clear_object (&self->chooser);
   g_clear_object (&self->load_job);
+  if (self->session != NULL)
+    g_signal_handlers_disconnect_by_data (self->session, self);
+  g_clear_object (&self->session);
 
   G_OBJECT_CLASS (lb_window_parent_class)->dispose (object);
 }
@@ -562,6 +669,9 @@ lb_window_class_init (LbWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LbWindow, overview_view);
   gtk_widget_class_bind_template_child (widget_class, LbWindow, export_view);
   gtk_widget_class_bind_template_child (widget_class, LbWindow, precision_view);
+  gtk_widget_class_bind_template_child (widget_class, LbWindow, heatmap_view);
+  gtk_widget_class_bind_template_child (widget_class, LbWindow, perf_view);
+  gtk_widget_class_bind_template_child (widget_class, LbWindow, eval_view);
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "win.open-folder", NULL, open_folder_action);
@@ -570,6 +680,8 @@ lb_window_class_init (LbWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.show-jobs", NULL, show_jobs_action);
   gtk_widget_class_install_action (widget_class, "win.export", NULL, export_action);
   gtk_widget_class_install_action (widget_class, "win.export-gguf", "s", export_gguf_action);
+  gtk_widget_class_install_action (widget_class, "win.undo", NULL, undo_action);
+  gtk_widget_class_install_action (widget_class, "win.redo", NULL, redo_action);
 }
 
 static void
@@ -587,6 +699,7 @@ lb_window_init (LbWindow *self)
   gtk_widget_add_controller (self->content_box, GTK_EVENT_CONTROLLER (drop));
 
   update_jobs_button (self);
+  update_undo (self);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export", FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-gguf", FALSE);
 }

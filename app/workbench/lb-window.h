@@ -5,6 +5,7 @@
 
 #include "lb-application.h"
 #include "lb-job.h"
+#include "lb-session.h"
 #include "lowbit.h"
 
 G_BEGIN_DECLS
@@ -18,6 +19,8 @@ LbWindow   *lb_window_new        (LbApplication *app);
 void        lb_window_open       (LbWindow *self, GFile *file);
 /* NULL until a model has loaded */
 LbModel    *lb_window_get_model  (LbWindow *self);
+/* The work on the model: its variant, recipe and history; NULL with no model */
+LbSession  *lb_window_get_session (LbWindow *self);
 /* Every job of this window (LbJob), oldest first */
 GListModel *lb_window_get_jobs   (LbWindow *self);
 /* Lists the job in the jobs panel and watches the main loop while it runs */

@@ -111,7 +111,7 @@ fi
 # ---- the runs ------------------------------------------------------------------
 machine="$(uname -srm), $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ *//')"
 echo "# lowbit bench vs llama-bench: $threads threads, prompt $prompt, generate $gen, $repeat repeats"
-echo "# $machine"
+echo "# $machine; load average $(cut -d" " -f1-3 /proc/loadavg)"
 lb_opts=(-p "$prompt" -n "$gen" -t "$threads" -r "$repeat" --json)
 [ "$ctx" -gt 0 ] && lb_opts+=(--ctx "$ctx")
 echo "# lowbit bench MODEL ${lb_opts[*]}"
