@@ -6,6 +6,40 @@
 
 #include "lb-cli.h"
 
+/* The two engines behind one small interface: the fast engine by default,
+ * the fp32 reference engine (the oracle) on request. */
+typedef struct {
+  LbEngine    *fast;
+  LbRefEngine *ref;
+} Runner;
+
+static gboolean
+runner_eval (Runner *r, const gint32 *ids, guint n, float *last_logits, GError **error)
+{
+  if (r->fast)
+    return lb_engine_eval (r->fast, ids, n, NULL, last_logits, error);
+  return lb_ref_engine_eval_batch (r->ref, ids, n, NULL, last_logits, error);
+}
+
+static guint
+runner_n_past (Runner *r)
+{
+  return r->fast ? lb_engine_get_n_past (r->fast) : lb_ref_engine_get_n_past (r->ref);
+}
+
+static guint
+runner_n_ctx (Runner *r)
+{
+  return r->fast ? lb_engine_get_n_ctx (r->fast) : lb_ref_engine_get_n_ctx (r->ref);
+}
+
+static void
+runner_clear (Runner *r)
+{
+  g_clear_pointer (&r->fast, lb_engine_free);
+  g_clear_pointer (&r->ref, lb_ref_engine_free);
+}
+
 int
 lb_cmd_generate (int argc, char **argv)
 {
@@ -15,6 +49,9 @@ lb_cmd_generate (int argc, char **argv)
   double temp = 0.0, top_p = 1.0;
   gint64 seed = 42;
   gboolean stats = FALSE;
+  g_autofree char *engine_name = NULL;
+  g_autofree char *kv_name = NULL;
+  int n_threads = 0;
   GOptionEntry entries[] = {
     { "prompt", 'p', 0, G_OPTION_ARG_STRING, &prompt, "Text to continue (default: start from BOS alone)", "TEXT" },
     { "n-predict", 'n', 0, G_OPTION_ARG_INT, &n_predict, "Tokens to generate (default 128)", "N" },
@@ -24,15 +61,20 @@ lb_cmd_generate (int argc, char **argv)
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 42)", "S" },
     { "ctx", 'c', 0, G_OPTION_ARG_INT, &n_ctx, "Context length (default: prompt + N, at most the model's)", "N" },
     { "tokenizer", 't', 0, G_OPTION_ARG_FILENAME, &tokenizer, "Tokenizer of a llama2.c checkpoint", "FILE" },
+    { "engine", 'e', 0, G_OPTION_ARG_STRING, &engine_name, "fast (default) or ref (the fp32 reference)", "NAME" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &n_threads, "Threads of the fast engine (default: all cores)", "N" },
+    { "kv-type", 0, 0, G_OPTION_ARG_STRING, &kv_name, "KV cache type of the fast engine: f16 (default), f32 or q8_0", "TYPE" },
     { "stats", 0, 0, G_OPTION_ARG_NONE, &stats, "Print token counts and speed on stderr", NULL },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx =
-    lb_cli_context_new ("generate", "MODEL", "Generate text with the fp32 reference engine.",
+    lb_cli_context_new ("generate", "MODEL", "Generate text (fast engine by default, or the fp32 reference engine).",
                         "Only the generated text is printed on stdout. Generation stops after N "
                         "tokens or at the end-of-sequence token.");
   g_autoptr (LbModel) model = NULL;
-  g_autoptr (LbRefEngine) engine = NULL;
+  Runner engine = { NULL, NULL };
+  LbEngineParams ep = LB_ENGINE_PARAMS_INIT;
+  gboolean use_ref = FALSE;
   g_autoptr (LbSampler) sampler = NULL;
   g_autoptr (LbDetokenizer) detok = NULL;
   g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint32));
@@ -59,6 +101,17 @@ lb_cmd_generate (int argc, char **argv)
     return lb_cli_usage_error ("generate", "--top-p must be in (0, 1]");
   if (n_ctx < 0)
     return lb_cli_usage_error ("generate", "--ctx must be positive");
+  if (n_threads < 0)
+    return lb_cli_usage_error ("generate", "--threads must be positive");
+  if (engine_name && !g_str_equal (engine_name, "fast") && !(use_ref = g_str_equal (engine_name, "ref")))
+    return lb_cli_usage_error ("generate", "unknown --engine '%s' (fast or ref)", engine_name);
+  if (kv_name)
+    {
+      LbType kv;
+      if (!lb_type_from_name (kv_name, &kv) || (kv != LB_TYPE_F16 && kv != LB_TYPE_F32 && kv != LB_TYPE_Q8_0))
+        return lb_cli_usage_error ("generate", "unknown --kv-type '%s' (f16, f32 or q8_0)", kv_name);
+      ep.kv_type = kv;
+    }
 
   model = lb_cli_load_model (argv[1], tokenizer, &error);
   if (model == NULL)
@@ -87,8 +140,13 @@ lb_cmd_generate (int argc, char **argv)
     return lb_cli_usage_error ("generate", "the prompt has %u tokens but the context is %d",
                                ids->len, n_ctx);
 
-  engine = lb_ref_engine_new (model, (guint) n_ctx, &error);
-  if (engine == NULL)
+  ep.n_ctx = (guint) n_ctx;
+  ep.n_threads = (guint) n_threads;
+  if (use_ref)
+    engine.ref = lb_ref_engine_new (model, (guint) n_ctx, &error);
+  else
+    engine.fast = lb_engine_new (model, &ep, &error);
+  if (engine.ref == NULL && engine.fast == NULL)
     return lb_cli_fail (error);
   sp.temperature = (float) temp;
   sp.top_k = (guint) top_k;
@@ -102,8 +160,11 @@ lb_cmd_generate (int argc, char **argv)
   /* the prompt's pieces set the detokenizer's state but are not printed */
   for (guint i = 0; i < ids->len; i++)
     lb_detokenizer_push (detok, g_array_index (ids, gint32, i));
-  if (!lb_ref_engine_eval_batch (engine, (gint32 *) ids->data, ids->len, NULL, logits, &error))
-    return lb_cli_fail (error);
+  if (!runner_eval (&engine, (gint32 *) ids->data, ids->len, logits, &error))
+    {
+      runner_clear (&engine);
+      return lb_cli_fail (error);
+    }
 
   for (n_generated = 0; n_generated < n_predict; n_generated++)
     {
@@ -120,16 +181,19 @@ lb_cmd_generate (int argc, char **argv)
           n_generated++;
           break;
         }
-      if (lb_ref_engine_get_n_past (engine) >= lb_ref_engine_get_n_ctx (engine))
+      if (runner_n_past (&engine) >= runner_n_ctx (&engine))
         {
           n_generated++;
-          fprintf (stderr, "\nlowbit: the context of %u tokens is full\n",
-                   lb_ref_engine_get_n_ctx (engine));
+          fprintf (stderr, "\nlowbit: the context of %u tokens is full\n", runner_n_ctx (&engine));
           break;
         }
-      if (!lb_ref_engine_eval (engine, next, logits, &error))
-        return lb_cli_fail (error);
+      if (!runner_eval (&engine, &next, 1, logits, &error))
+        {
+          runner_clear (&engine);
+          return lb_cli_fail (error);
+        }
     }
+  runner_clear (&engine);
   fputs (lb_detokenizer_flush (detok), stdout);
   fputc ('\n', stdout);
 

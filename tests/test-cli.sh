@@ -297,5 +297,13 @@ contains "verify prints predicted and measured" "$tmp/out" "measured / predicted
 contains "pareto JSON has llama.cpp's mixes" "$tmp/pareto/pareto.json" '"label" : "Q4_K_M"'
 if [ "$(head -c 8 "$tmp/pareto/pareto.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ]; then ok "pareto chart is a PNG"; else not_ok "pareto chart is a PNG"; fi
 
+# both engines give the published stories260K text
+check "generate with the reference engine" 0 "$cli" generate "$stories" --tokenizer "$tok" -n 256 --engine ref
+if cmp -s "$tmp/out" "$tmp/expected.txt"; then ok "reference engine gives the published text"
+else not_ok "reference engine gives the published text" "$(diff "$tmp/out" "$tmp/expected.txt" | head -5)"; fi
+check "generate with 1 thread and a q8_0 KV cache" 0 "$cli" generate "$qwen" -p "The king said unto his servants, Go ye into the city and" -n 8 --threads 1 --kv-type q8_0
+check "bad --engine" 2 "$cli" generate "$stories" --tokenizer "$tok" --engine gpu
+check "bad --kv-type" 2 "$cli" generate "$stories" --tokenizer "$tok" --kv-type q4_k
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
