@@ -10,7 +10,7 @@
 
 static const LbCommand commands[] = {
   { "info",     "MODEL",                         "Show a model's architecture, hyper-parameters and tensors", lb_cmd_info },
-  { "generate", "MODEL [-p PROMPT] [-n N]",      "Generate text with the reference engine", lb_cmd_generate },
+  { "generate", "MODEL [-p PROMPT] [-n N]",      "Generate text (fast engine, or --engine ref)", lb_cmd_generate },
   { "convert",  "MODEL -o OUT.gguf",             "Import a Hugging Face folder or llama2.c checkpoint to GGUF", lb_cmd_convert },
   { "quantize", "MODEL -o OUT.gguf (--preset P | --recipe R)", "Quantize to a mixed-precision GGUF following a recipe", lb_cmd_quantize },
   { "calibrate", "MODEL --text FILE -o imatrix.gguf", "Collect importance data (imatrix) over a text", lb_cmd_calibrate },
@@ -39,7 +39,7 @@ print_usage (FILE *out)
            "Lowbit compresses small language models for phones and edge devices.\n\n"
            "Commands:\n");
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-    fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf (out, "  %-12s %s\n", commands[i].name, commands[i].summary);
   fprintf (out,
            "\nMODEL is a GGUF file, a Hugging Face folder (config.json + *.safetensors),\n"
            "or a llama2.c checkpoint .bin (with --tokenizer TOKENIZER.bin).\n\n"
