@@ -14,9 +14,13 @@ print_table (const LbEvalResult *r)
     printf ("reference        %s (cached in %s)\n", r->reference_model, r->reference);
   else
     printf ("reference        %s\n", r->reference);
-  printf ("protocol         %u chunks of %u tokens, %" G_GUINT64_FORMAT " positions scored"
-          " (%" G_GUINT64_FORMAT " text tokens), engine %s, %.1f s\n",
-          r->n_chunks, r->n_ctx, r->n_positions, r->n_text_tokens, r->engine, r->seconds);
+  g_autofree char *source = r->n_text_tokens
+    ? g_strdup_printf ("of %" G_GUINT64_FORMAT " text tokens", r->n_text_tokens)
+    : g_strdup ("tokens from the cache");
+
+  printf ("protocol         %u chunks of %u tokens (%s), %" G_GUINT64_FORMAT " positions scored,"
+          " engine %s, %.1f s\n", r->n_chunks, r->n_ctx, source, r->n_positions, r->engine,
+          r->seconds);
   if (r->n_nonfinite)
     printf ("warning          %" G_GUINT64_FORMAT " positions had NaN/Inf candidate logits\n",
             r->n_nonfinite);

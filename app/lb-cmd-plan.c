@@ -252,6 +252,7 @@ write_pareto (const char *dir, GPtrArray *points, gboolean measured, double n_pa
   static const char * const groups_predicted[] = { "Lowbit plan (predicted)",
                                                    "llama.cpp mix (predicted)", "file" };
   LbScatterData data = { 0 };
+  gboolean files = FALSE;
   guint n = 0;
 
   if (g_mkdir_with_parents (dir, 0755) != 0)
@@ -287,6 +288,7 @@ write_pareto (const char *dir, GPtrArray *points, gboolean measured, double n_pa
       sp[n].y = y;
       sp[n].group = strcmp (p->kind, "planned") == 0 ? 0 : strcmp (p->kind, "preset") == 0 ? 1 : 2;
       sp[n].label = sp[n].group == 0 ? NULL : p->label;
+      files |= sp[n].group == 2;
       n++;
     }
   json_builder_end_array (b);
@@ -300,7 +302,7 @@ write_pareto (const char *dir, GPtrArray *points, gboolean measured, double n_pa
 
   data.n_points = n;
   data.points = sp;
-  data.n_groups = 3;
+  data.n_groups = files ? 3 : 2;
   data.group_names = measured ? groups_measured : groups_predicted;
   data.title = measured ? "size vs measured mean KLD" : "size vs predicted mean KLD";
   data.x_label = "file size";
@@ -314,7 +316,7 @@ write_pareto (const char *dir, GPtrArray *points, gboolean measured, double n_pa
 
 /* the front, the presets and the extra files, measured when v is set */
 static gboolean
-pareto (LbPlanner *planner, LbModel *model, const char *imatrix_path, Verifier *v,
+pareto (LbPlanner *planner, LbModel *model, LbImatrix *imatrix, const char *imatrix_path, Verifier *v,
         guint n_measure, char **compare, const char *dir, GError **error)
 {
   g_autoptr (GPtrArray) front = lb_planner_front (planner, FRONT_POINTS, error);
@@ -357,7 +359,8 @@ pareto (LbPlanner *planner, LbModel *model, const char *imatrix_path, Verifier *
       if (!lb_recipe_resolve (recipe, model, NULL, &plan, NULL))
         continue;
       p = point_new (pareto_presets[i], "preset",
-                     lb_quantize_get_file_size (plan, v ? v->imatrix : NULL), NAN);
+                     lb_quantize_get_file_size (plan, lb_quant_plan_uses_importance (plan) ? imatrix : NULL),
+                     NAN);
       if (lb_planner_predict (planner, plan, &delta))
         p->predicted = delta;
       g_ptr_array_add (points, p);
@@ -631,7 +634,7 @@ lb_cmd_plan (int argc, char **argv)
     }
   if (pareto_dir)
     {
-      if (!pareto (planner, model, imatrix_path, verify ? &v : NULL, (guint) n_measure, compare,
+      if (!pareto (planner, model, imatrix, imatrix_path, verify ? &v : NULL, (guint) n_measure, compare,
                    pareto_dir, &error))
         goto fail;
       fprintf (stderr, "wrote %s/pareto.json and pareto.png\n", pareto_dir);

@@ -76,6 +76,10 @@ print_table (LbSensitivity *s)
       printf ("weight proxy vs measured ΔKLD over %u cells: importance-weighted error "
               "Spearman %.3f, log-log Pearson %.3f; relative error Spearman %.3f, log-log "
               "Pearson %.3f\n", n_cells, sp, lp, sp_rel, lp_rel);
+      printf ("within one type (which tensors matter): Spearman %.3f (weighted error), %.3f "
+              "(relative error), mean over the types\n",
+              lb_sensitivity_proxy_rank_within_types (s, FALSE),
+              lb_sensitivity_proxy_rank_within_types (s, TRUE));
       printf ("%u cells evaluated, %u from the cache, %.1f s\n", n_eval, n_cached, seconds);
     }
   else

@@ -644,7 +644,7 @@ lb_eval_run (LbModel *candidate, LbModel *reference, const char *text, gssize le
     {
       res->candidate = g_strdup (lb_model_get_path (candidate));
       res->reference = g_strdup (reference ? lb_model_get_path (reference) : params->reference_cache);
-      res->n_text_tokens = text ? ids->len : (guint64) n_chunks * res->n_ctx;
+      res->n_text_tokens = text ? ids->len : 0;
     }
   return res;
 }

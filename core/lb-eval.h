@@ -61,7 +61,7 @@ typedef struct {
   guint    n_ctx;
   guint    n_chunks;
   guint    n_vocab;
-  guint64  n_text_tokens;    /* the whole text, BOS included */
+  guint64  n_text_tokens;    /* the whole text, BOS included; 0 when read from a cache */
   guint64  n_positions;      /* scored: n_chunks * (n_ctx - 1 - n_ctx/2) */
   guint64  n_nonfinite;      /* positions whose candidate logits had NaN/Inf */
 

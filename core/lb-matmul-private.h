@@ -1,6 +1,6 @@
 /* lb-matmul-private.h: the float vector kernels under lb-matmul.c and
- * lb-attention.c, in a scalar and (x86-64) an AVX2/FMA/F16C version, shared
- * with the tests that check one against the other.
+ * lb-attention.c, in a scalar, an (x86-64) AVX2/FMA/F16C and an (AArch64)
+ * NEON version, shared with the tests that check one against the other.
  *
  * Every dot product, whichever kernel computes it and however many rows or
  * tokens that kernel handles at once, is summed in one fixed order: eight
@@ -82,7 +82,12 @@ typedef struct {
  * the CPU lacks it). */
 const LbMatmulKernels *lb_matmul_kernels_scalar (void);
 const LbMatmulKernels *lb_matmul_kernels_avx2   (void);
-/* The set the engine uses: AVX2 when available unless LB_NO_SIMD=1. */
+/* The AArch64 NEON sets: plain ARMv8-A (NULL elsewhere) and with the
+ * dot-product extension's tile kernels (NULL unless the CPU has it). */
+const LbMatmulKernels *lb_matmul_kernels_neon         (void);
+const LbMatmulKernels *lb_matmul_kernels_neon_dotprod (void);
+/* The set the engine uses: AVX2, or NEON (with dot products unless
+ * LB_NO_DOTPROD=1), when available, unless LB_NO_SIMD=1. */
 const LbMatmulKernels *lb_matmul_kernels        (void);
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -98,6 +103,23 @@ void lb_mm_q4_k_tile_avx2 (gint64 n, const void *w, gsize ldw, guint nr,
                            const void *x, gsize ldx, guint nt, float *out, gsize ldo);
 void lb_mm_q6_k_tile_avx2 (gint64 n, const void *w, gsize ldw, guint nr,
                            const void *x, gsize ldx, guint nt, float *out, gsize ldo);
+#endif
+
+#if defined(__aarch64__) && defined(__GNUC__)
+#define LB_MATMUL_HAVE_NEON_BUILD 1
+/* defined in lb-matmul-neon.c */
+extern const LbMatmulKernels lb_matmul_neon_kernels;
+extern const LbMatmulKernels lb_matmul_neon_dp_kernels;
+/* lb-matmul-quant-neon.c, built plain (_neon) and with dotprod (_neon_dp) */
+#define LB_MM_DECLARE_TILE_NEON(t) \
+  void lb_mm_##t##_tile_neon (gint64 n, const void *w, gsize ldw, guint nr, \
+                              const void *x, gsize ldx, guint nt, float *out, gsize ldo); \
+  void lb_mm_##t##_tile_neon_dp (gint64 n, const void *w, gsize ldw, guint nr, \
+                                 const void *x, gsize ldx, guint nt, float *out, gsize ldo)
+LB_MM_DECLARE_TILE_NEON (q8_0);
+LB_MM_DECLARE_TILE_NEON (q4_0);
+LB_MM_DECLARE_TILE_NEON (q4_k);
+LB_MM_DECLARE_TILE_NEON (q6_k);
 #endif
 
 G_END_DECLS

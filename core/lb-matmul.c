@@ -1,7 +1,7 @@
 /* lb-matmul.c: batched weight × activation products over a thread pool.
  *
  * Block-format weights are dotted with activation rows quantized once per
- * batch, by a tile kernel of lb-matmul-quant-avx2.c (several rows × tokens
+ * batch, by a tile kernel of lb-matmul-quant-avx2.c or -neon.c (several rows × tokens
  * per call, so a weight block is unpacked once for four tokens) where the
  * type has one, by the type's vec_dot otherwise. Float weights (F32, F16,
  * BF16) keep the activations in f32: a single token streams the weight
@@ -273,6 +273,33 @@ lb_matmul_kernels_avx2 (void)
   return NULL;
 }
 
+#ifdef LB_MATMUL_HAVE_NEON_BUILD
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)
+#endif
+#endif
+
+const LbMatmulKernels *
+lb_matmul_kernels_neon (void)
+{
+#ifdef LB_MATMUL_HAVE_NEON_BUILD
+  return &lb_matmul_neon_kernels;
+#else
+  return NULL;
+#endif
+}
+
+const LbMatmulKernels *
+lb_matmul_kernels_neon_dotprod (void)
+{
+#ifdef LB_MATMUL_HAVE_NEON_BUILD
+  if (getauxval (AT_HWCAP) & HWCAP_ASIMDDP)
+    return &lb_matmul_neon_dp_kernels;
+#endif
+  return NULL;
+}
+
 const LbMatmulKernels *
 lb_matmul_kernels (void)
 {
@@ -284,6 +311,14 @@ lb_matmul_kernels (void)
       const char *no_simd = g_getenv ("LB_NO_SIMD");
       const LbMatmulKernels *k = lb_matmul_kernels_avx2 ();
 
+#ifdef LB_MATMUL_HAVE_NEON_BUILD
+      {
+        const char *no_dp = g_getenv ("LB_NO_DOTPROD");
+        k = lb_matmul_kernels_neon_dotprod ();
+        if (k == NULL || (no_dp && atoi (no_dp) != 0))
+          k = lb_matmul_kernels_neon ();
+      }
+#endif
       if (k == NULL || (no_simd && atoi (no_simd) != 0))
         k = &scalar_kernels;
       g_once_init_leave (&chosen, (gsize) k);

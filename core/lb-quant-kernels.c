@@ -3,6 +3,9 @@
  * The scalar kernels are always there; on x86-64 CPUs with AVX2 and FMA the
  * hot paths (vec_dot, activation quantization, some dequantization) are
  * replaced by the AVX2 ones unless LB_NO_SIMD=1 is set in the environment.
+ * On AArch64 the NEON ones take their place, with the dot products of the
+ * dot-product extension where the CPU has it (and LB_NO_DOTPROD=1 is not
+ * set).
  *
  * The quantizers (from_float), in short:
  *   without importance: Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and Q6_K round as
@@ -67,6 +70,53 @@ static const KernelEntry avx2_kernels[] = {
 };
 #endif
 
+#ifdef LB_QUANT_HAVE_NEON_BUILD
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)
+#endif
+
+#define NEON_DOTS(dp) \
+  { LB_TYPE_Q8_0, { lb_quant_q8_0_to_float_neon, lb_quant_q8_0_from_float_neon, LB_TYPE_Q8_0, lb_quant_q8_0_vec_dot_##dp } }, \
+  { LB_TYPE_Q8_1, { NULL, lb_quant_q8_1_from_float_neon, LB_TYPE_F32, NULL } }, \
+  { LB_TYPE_Q8_K, { NULL, lb_quant_q8_k_from_float_neon, LB_TYPE_F32, NULL } }, \
+  { LB_TYPE_Q4_0, { NULL, NULL, LB_TYPE_Q8_0, lb_quant_q4_0_vec_dot_##dp } }, \
+  { LB_TYPE_Q4_1, { NULL, NULL, LB_TYPE_Q8_1, lb_quant_q4_1_vec_dot_##dp } }, \
+  { LB_TYPE_Q5_0, { NULL, NULL, LB_TYPE_Q8_0, lb_quant_q5_0_vec_dot_##dp } }, \
+  { LB_TYPE_Q5_1, { NULL, NULL, LB_TYPE_Q8_1, lb_quant_q5_1_vec_dot_##dp } }, \
+  { LB_TYPE_IQ4_NL, { NULL, NULL, LB_TYPE_Q8_0, lb_quant_iq4_nl_vec_dot_##dp } }, \
+  { LB_TYPE_Q2_K, { NULL, NULL, LB_TYPE_Q8_K, lb_quant_q2_k_vec_dot_##dp } }, \
+  { LB_TYPE_Q3_K, { NULL, NULL, LB_TYPE_Q8_K, lb_quant_q3_k_vec_dot_##dp } }, \
+  { LB_TYPE_Q4_K, { lb_quant_q4_k_to_float_neon, NULL, LB_TYPE_Q8_K, lb_quant_q4_k_vec_dot_##dp } }, \
+  { LB_TYPE_Q5_K, { NULL, NULL, LB_TYPE_Q8_K, lb_quant_q5_k_vec_dot_##dp } }, \
+  { LB_TYPE_Q6_K, { lb_quant_q6_k_to_float_neon, NULL, LB_TYPE_Q8_K, lb_quant_q6_k_vec_dot_##dp } }
+
+/* NULL members keep the scalar kernel; the two sets differ in the dot products only */
+static const KernelEntry neon_kernels[] = { NEON_DOTS (neon) };
+static const KernelEntry neon_dp_kernels[] = { NEON_DOTS (neon_dp) };
+#undef NEON_DOTS
+#endif
+
+gboolean
+lb_quant_neon_available (void)
+{
+#ifdef LB_QUANT_HAVE_NEON_BUILD
+  return TRUE;
+#else
+  return FALSE;
+#endif
+}
+
+gboolean
+lb_quant_neon_dotprod_available (void)
+{
+#ifdef LB_QUANT_HAVE_NEON_BUILD
+  return (getauxval (AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+#else
+  return FALSE;
+#endif
+}
+
 gboolean
 lb_quant_avx2_available (void)
 {
@@ -111,6 +161,21 @@ lb_quant_get_kernels (LbType t, LbQuantImpl impl, LbQuantKernels *out)
       return TRUE;
     }
 #endif
+#ifdef LB_QUANT_HAVE_NEON_BUILD
+  if (impl == LB_QUANT_IMPL_NEON
+      || (impl == LB_QUANT_IMPL_NEON_DOTPROD && lb_quant_neon_dotprod_available ()))
+    {
+      const KernelEntry *table = impl == LB_QUANT_IMPL_NEON ? neon_kernels : neon_dp_kernels;
+      const LbQuantKernels *s = find_kernels (table, G_N_ELEMENTS (neon_kernels), t);
+      if (s && s->to_float)
+        out->to_float = s->to_float;
+      if (s && s->from_float)
+        out->from_float = s->from_float;
+      if (s && s->vec_dot)
+        out->vec_dot = s->vec_dot;
+      return TRUE;
+    }
+#endif
   return FALSE;
 }
 
@@ -132,6 +197,14 @@ lb_type_register_kernels (LbTypeTraits *table)
 
   if (lb_quant_avx2_available () && !(no_simd && atoi (no_simd) != 0))
     impl = LB_QUANT_IMPL_AVX2;
+#ifdef LB_QUANT_HAVE_NEON_BUILD
+  if (!(no_simd && atoi (no_simd) != 0))
+    {
+      const char *no_dp = g_getenv ("LB_NO_DOTPROD");
+      impl = lb_quant_neon_dotprod_available () && !(no_dp && atoi (no_dp) != 0)
+             ? LB_QUANT_IMPL_NEON_DOTPROD : LB_QUANT_IMPL_NEON;
+    }
+#endif
   active_impl = impl;
 
   for (gsize i = 0; i < G_N_ELEMENTS (scalar_kernels); i++)

@@ -190,11 +190,43 @@ LB_QUANT_DECLARE_DOT_AVX2 (q5_k);
 LB_QUANT_DECLARE_DOT_AVX2 (q6_k);
 #endif
 
+/* ---- NEON kernels (lb-quant-neon.c, AArch64 only) ----------------------- */
+
+#if defined(__aarch64__) && defined(__GNUC__)
+#define LB_QUANT_HAVE_NEON_BUILD 1
+
+void lb_quant_q8_0_from_float_neon (const float *src, void *dst, gint64 n, const float *importance);
+void lb_quant_q8_1_from_float_neon (const float *src, void *dst, gint64 n, const float *importance);
+void lb_quant_q8_k_from_float_neon (const float *src, void *dst, gint64 n, const float *importance);
+void lb_quant_q8_0_to_float_neon   (const void *src, float *dst, gint64 n);
+void lb_quant_q4_k_to_float_neon   (const void *src, float *dst, gint64 n);
+void lb_quant_q6_k_to_float_neon   (const void *src, float *dst, gint64 n);
+
+/* _neon: plain ARMv8-A; _neon_dp: the dot-product extension (vdotq_s32) */
+#define LB_QUANT_DECLARE_DOT_NEON(t) \
+  void lb_quant_##t##_vec_dot_neon (gint64 n, float *result, const void *x, const void *y); \
+  void lb_quant_##t##_vec_dot_neon_dp (gint64 n, float *result, const void *x, const void *y)
+
+LB_QUANT_DECLARE_DOT_NEON (q8_0);
+LB_QUANT_DECLARE_DOT_NEON (q4_0);
+LB_QUANT_DECLARE_DOT_NEON (q4_1);
+LB_QUANT_DECLARE_DOT_NEON (q5_0);
+LB_QUANT_DECLARE_DOT_NEON (q5_1);
+LB_QUANT_DECLARE_DOT_NEON (iq4_nl);
+LB_QUANT_DECLARE_DOT_NEON (q2_k);
+LB_QUANT_DECLARE_DOT_NEON (q3_k);
+LB_QUANT_DECLARE_DOT_NEON (q4_k);
+LB_QUANT_DECLARE_DOT_NEON (q5_k);
+LB_QUANT_DECLARE_DOT_NEON (q6_k);
+#endif
+
 /* ---- kernel sets (lb-quant-kernels.c) ----------------------------------- */
 
 typedef enum {
   LB_QUANT_IMPL_SCALAR,
   LB_QUANT_IMPL_AVX2,
+  LB_QUANT_IMPL_NEON,           /* AArch64 without the dot-product extension */
+  LB_QUANT_IMPL_NEON_DOTPROD,   /* AArch64 with it (ARMv8.2 dotprod) */
 } LbQuantImpl;
 
 typedef struct {
@@ -207,8 +239,12 @@ typedef struct {
 /* TRUE when this CPU runs AVX2 and FMA and the build has those kernels
  * (ignores LB_NO_SIMD) */
 gboolean lb_quant_avx2_available (void);
-/* The kernels of one implementation (an AVX2 set falls back to scalar
- * where it has no kernel of its own). FALSE for types without block
+/* TRUE on AArch64 builds (NEON is part of the base architecture) */
+gboolean lb_quant_neon_available (void);
+/* TRUE on AArch64 CPUs with the dot-product extension (HWCAP_ASIMDDP) */
+gboolean lb_quant_neon_dotprod_available (void);
+/* The kernels of one implementation (an AVX2 or NEON set falls back to
+ * scalar where it has no kernel of its own). FALSE for types without block
  * kernels or an implementation this machine cannot run. */
 gboolean lb_quant_get_kernels (LbType t, LbQuantImpl impl, LbQuantKernels *out);
 /* The implementation lb_type_register_kernels installed. */

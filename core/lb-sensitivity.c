@@ -324,6 +324,53 @@ pearson (const double *x, const double *y, guint n)
   return sxx > 0 && syy > 0 ? sxy / sqrt (sxx * syy) : NAN;
 }
 
+static double
+spearman_of (GArray *xs, GArray *ys)
+{
+  guint n = xs->len;
+  g_autofree double *rx = g_new (double, MAX (n, 1));
+  g_autofree double *ry = g_new (double, MAX (n, 1));
+
+  rank ((double *) xs->data, n, rx);
+  rank ((double *) ys->data, n, ry);
+  return pearson (rx, ry, n);
+}
+
+double
+lb_sensitivity_proxy_rank_within_types (LbSensitivity *sens, gboolean use_rel)
+{
+  double sum = 0;
+  guint n_cols = 0;
+
+  for (guint t = 0; t < sens->n_types; t++)
+    {
+      g_autoptr (GArray) xs = g_array_new (FALSE, FALSE, sizeof (double));
+      g_autoptr (GArray) ys = g_array_new (FALSE, FALSE, sizeof (double));
+      double r;
+
+      for (guint g = 0; g < sens->groups->len; g++)
+        {
+          const LbSensCell *c = lb_sensitivity_get_cell (sens, g, t);
+          double p = use_rel ? c->rel_err : c->err;
+
+          if (c->measured && c->delta_kld > 0 && isfinite (c->delta_kld) && p > 0 && isfinite (p))
+            {
+              g_array_append_val (xs, p);
+              g_array_append_val (ys, c->delta_kld);
+            }
+        }
+      if (xs->len < 3)
+        continue;
+      r = spearman_of (xs, ys);
+      if (isfinite (r))
+        {
+          sum += r;
+          n_cols++;
+        }
+    }
+  return n_cols ? sum / n_cols : NAN;
+}
+
 void
 lb_sensitivity_proxy_correlation (LbSensitivity *sens, gboolean use_rel, double *spearman,
                                   double *log_pearson, guint *n_cells)

@@ -137,6 +137,11 @@ void           lb_sensitivity_proxy_correlation (LbSensitivity *sens, gboolean u
                                                  double *spearman, double *log_pearson,
                                                  guint *n_cells);
 
+/* The same rank correlation within each type column (does the proxy tell
+ * which tensors matter at a given precision?), averaged over the columns
+ * with at least 3 usable cells; NaN when none has. */
+double         lb_sensitivity_proxy_rank_within_types (LbSensitivity *sens, gboolean use_rel);
+
 /* A cheap content fingerprint of a model (hex SHA-256 of its architecture,
  * tensor table and 16 windows of 4 KiB spread over each tensor's bytes):
  * enough to tell models apart, not a checksum of every byte. */

@@ -261,7 +261,8 @@ lb_parse_size (const char *text, guint64 *bytes, GError **error)
       while (len > 0 && unit[len - 1] == ' ')
         len--;
       for (guint i = 0; i < G_N_ELEMENTS (size_units) && !found; i++)
-        if (strlen (size_units[i].name) == len && g_ascii_strncasecmp (unit, size_units[i].name, len) == 0)
+        if (strlen (size_units[i].name) == len
+            && g_ascii_strncasecmp (unit, size_units[i].name, len) == 0)
           {
             factor = size_units[i].factor;
             found = TRUE;

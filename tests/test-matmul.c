@@ -1,7 +1,8 @@
 /* test-matmul.c: the engine's kernels and matrix products.
  *
- * - the AVX2 float kernels against the scalar set and both against double
- *   precision references;
+ * - the SIMD float kernels (AVX2; NEON plain and with the dot-product
+ *   extension's tile kernels on AArch64) against the scalar set and all
+ *   against double precision references;
  * - the summation-order contract of lb-matmul-private.h: the tile kernel
  *   and the one-token row kernels give the same bits;
  * - lb_matmul_run for every weight type against an independent double
@@ -35,15 +36,22 @@ fill (GRand *r, float *x, gsize n, double scale)
     x[i] = (float) (gauss (r) * scale);
 }
 
-/* the kernel sets to check: scalar always, AVX2 when this machine has it */
+#define MAX_SETS 4
+
+/* the kernel sets to check: scalar always, then the SIMD sets this machine
+ * runs (AVX2; NEON, NEON with dot products) */
 static guint
 kernel_sets (const LbMatmulKernels **sets)
 {
+  const LbMatmulKernels *simd[] = {
+    lb_matmul_kernels_avx2 (), lb_matmul_kernels_neon (), lb_matmul_kernels_neon_dotprod (),
+  };
   guint n = 0;
 
   sets[n++] = lb_matmul_kernels_scalar ();
-  if (lb_matmul_kernels_avx2 () != NULL)
-    sets[n++] = lb_matmul_kernels_avx2 ();
+  for (guint i = 0; i < G_N_ELEMENTS (simd); i++)
+    if (simd[i] != NULL)
+      sets[n++] = simd[i];
   return n;
 }
 
@@ -64,7 +72,7 @@ static void
 test_float_rows (void)
 {
   g_autoptr (GRand) r = g_rand_new_with_seed (1);
-  const LbMatmulKernels *sets[2];
+  const LbMatmulKernels *sets[MAX_SETS];
   guint n_sets = kernel_sets (sets);
 
   for (guint li = 0; li < G_N_ELEMENTS (lengths); li++)
@@ -128,18 +136,18 @@ test_float_rows (void)
                     g_assert_cmpfloat (tile[t * 4 + row], ==, o32[row]);
               }
         }
-      if (n_sets == 2)
+      for (guint s = 1; s < n_sets; s++)
         {
           float a[8], b[8];
 
           sets[0]->f16_rows (n, w16, n, nr, x, a);
-          sets[1]->f16_rows (n, w16, n, nr, x, b);
+          sets[s]->f16_rows (n, w16, n, nr, x, b);
           for (guint row = 0; row < nr; row++)
             {
               double abs_sum = 0;
               for (gint64 i = 0; i < n; i++)
                 abs_sum += fabs ((double) w16f[row * n + i] * x[i]);
-              assert_close (a[row], b[row], abs_sum, 1e-6, "f16_rows scalar vs avx2", n);
+              assert_close (a[row], b[row], abs_sum, 1e-6, "f16_rows scalar vs simd", n);
             }
         }
     }
@@ -149,7 +157,7 @@ static void
 test_conversions (void)
 {
   g_autoptr (GRand) r = g_rand_new_with_seed (2);
-  const LbMatmulKernels *sets[2];
+  const LbMatmulKernels *sets[MAX_SETS];
   guint n_sets = kernel_sets (sets);
   const gint64 n = 1000;
   g_autofree float *src = g_new (float, n);
@@ -193,7 +201,7 @@ test_conversions (void)
 static void
 test_exp_silu (void)
 {
-  const LbMatmulKernels *sets[2];
+  const LbMatmulKernels *sets[MAX_SETS];
   guint n_sets = kernel_sets (sets);
   const gint64 n = 403;
   g_autofree float *x = g_new (float, n);
@@ -262,7 +270,7 @@ static void
 test_wsum (void)
 {
   g_autoptr (GRand) r = g_rand_new_with_seed (3);
-  const LbMatmulKernels *sets[2];
+  const LbMatmulKernels *sets[MAX_SETS];
   guint n_sets = kernel_sets (sets);
   const guint n_rows = 13;
   const gint64 hd = 96;
@@ -335,7 +343,7 @@ static void
 test_scores (void)
 {
   g_autoptr (GRand) r = g_rand_new_with_seed (8);
-  const LbMatmulKernels *sets[2];
+  const LbMatmulKernels *sets[MAX_SETS];
   guint n_sets = kernel_sets (sets);
   const gint64 hds[] = { 8, 12, 32, 64 };
   const guint n_kv = 21, ld = 80;
@@ -599,14 +607,18 @@ test_quant_tiles (void)
   /* every shape the dispatcher knows, and one it runs row by row */
   const guint shapes[][2] = { { 1, 1 }, { 2, 1 }, { 3, 1 }, { 4, 1 }, { 2, 2 }, { 2, 3 },
                               { 2, 4 }, { 1, 2 }, { 1, 3 }, { 1, 4 }, { 3, 3 } };
-  const LbMatmulKernels *simd = lb_matmul_kernels_avx2 ();
+  const LbMatmulKernels *sets[MAX_SETS];
+  guint n_sets = kernel_sets (sets);
   const gint64 n = 512;
 
   /* no SIMD set on this machine: nothing can differ from the vec_dot path */
-  if (simd == NULL)
-    return;
-  for (guint ti = 0; ti < G_N_ELEMENTS (types); ti++)
+  if (n_sets == 1)
+    g_test_message ("no SIMD kernel set on this machine");
+  /* each SIMD set (the scalar one has no tile kernels) */
+  for (guint c = 0; c < (n_sets - 1) * G_N_ELEMENTS (types); c++)
     {
+      const LbMatmulKernels *simd = sets[1 + c / G_N_ELEMENTS (types)];
+      guint ti = c % G_N_ELEMENTS (types);
       LbType type = types[ti];
       const LbTypeTraits *tr = lb_type_get_traits (type);
       LbQuantKernels scalar, act;
@@ -688,7 +700,7 @@ test_attention (void)
   const LbType kv_types[] = { LB_TYPE_F32, LB_TYPE_F16, LB_TYPE_Q8_0 };
   const guint n_layer = 2, n_ctx = 40, n_head_kv = 2, hd = 64;
   const guint kv_dim = n_head_kv * hd;
-  const LbMatmulKernels *sets[2];
+  const LbMatmulKernels *sets[MAX_SETS];
   guint n_sets = kernel_sets (sets);
 
   for (guint s = 0; s < n_sets; s++)

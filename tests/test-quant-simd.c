@@ -1,6 +1,8 @@
-/* test-quant-simd.c: the AVX2 kernels against the scalar definitions, on
- * random and adversarial data. Quantization and dequantization must give
- * the same bits; dot products the same value up to float summation order. */
+/* test-quant-simd.c: the SIMD kernels (AVX2 on x86-64; NEON, with and
+ * without the dot-product extension, on AArch64) against the scalar
+ * definitions, on random and adversarial data. Quantization and
+ * dequantization must give the same bits; dot products the same value up
+ * to float summation order. */
 #include <float.h>
 #include <math.h>
 #include <stddef.h>
@@ -104,15 +106,38 @@ random_blocks (GRand *r, LbType t, guint8 *q, gint64 n)
       }
 }
 
-static LbQuantImpl
-simd_impl (void)
+static const char *
+impl_name (LbQuantImpl impl)
 {
-  if (!lb_quant_avx2_available ())
+  switch (impl)
     {
-      g_test_message ("this CPU has no AVX2/FMA: comparing the scalar kernels with themselves");
-      return LB_QUANT_IMPL_SCALAR;
+    case LB_QUANT_IMPL_SCALAR: return "scalar";
+    case LB_QUANT_IMPL_AVX2: return "AVX2";
+    case LB_QUANT_IMPL_NEON: return "NEON";
+    case LB_QUANT_IMPL_NEON_DOTPROD: return "NEON dotprod";
+    default: return "?";
     }
-  return LB_QUANT_IMPL_AVX2;
+}
+
+/* the SIMD implementations this machine runs (at most 3); with none, the
+ * scalar kernels are compared with themselves */
+static guint
+simd_impls (LbQuantImpl *impls)
+{
+  guint n = 0;
+
+  if (lb_quant_avx2_available ())
+    impls[n++] = LB_QUANT_IMPL_AVX2;
+  if (lb_quant_neon_available ())
+    impls[n++] = LB_QUANT_IMPL_NEON;
+  if (lb_quant_neon_dotprod_available ())
+    impls[n++] = LB_QUANT_IMPL_NEON_DOTPROD;
+  if (n == 0)
+    {
+      g_test_message ("this CPU has no SIMD kernels: comparing the scalar kernels with themselves");
+      impls[n++] = LB_QUANT_IMPL_SCALAR;
+    }
+  return n;
 }
 
 static gboolean
@@ -134,6 +159,8 @@ test_quantize (gconstpointer data)
 {
   LbType t = GPOINTER_TO_INT (data);
   LbQuantKernels s, v;
+  LbQuantImpl impls[3];
+  guint n_impls = simd_impls (impls);
   const gint64 n = 256 * 8;
   GRand *r = g_rand_new_with_seed (11);
   float *x = g_new (float, n);
@@ -141,9 +168,13 @@ test_quantize (gconstpointer data)
   guint8 *qs = g_malloc (bytes), *qv = g_malloc (bytes);
 
   g_assert_true (lb_quant_get_kernels (t, LB_QUANT_IMPL_SCALAR, &s));
-  g_assert_true (lb_quant_get_kernels (t, simd_impl (), &v));
-  for (int k = 0; k < N_DATA; k++)
+  /* every data kind for each implementation */
+  for (guint c = 0; c < n_impls * N_DATA; c++)
     {
+      guint ii = c / N_DATA;
+      int k = c % N_DATA;
+
+      g_assert_true (lb_quant_get_kernels (t, impls[ii], &v));
       fill (r, k, x, n);
       memset (qs, 0xaa, bytes);
       memset (qv, 0x55, bytes);
@@ -154,8 +185,8 @@ test_quantize (gconstpointer data)
           gsize i = 0;
           while (qs[i] == qv[i])
             i++;
-          g_test_fail_printf ("%s on %s data: byte %" G_GSIZE_FORMAT " differs (scalar %u, simd %u)",
-                              lb_type_get_name (t), data_names[k], i, qs[i], qv[i]);
+          g_test_fail_printf ("%s on %s data: byte %" G_GSIZE_FORMAT " differs (scalar %u, %s %u)",
+                              lb_type_get_name (t), data_names[k], i, qs[i], impl_name (impls[ii]), qv[i]);
         }
     }
   g_rand_free (r);
@@ -176,11 +207,17 @@ test_dequantize (gconstpointer data)
   float *x = g_new (float, n), *ys = g_new (float, n), *yv = g_new (float, n);
   guint8 *q = g_malloc (lb_type_row_size (t, n));
   gint64 where;
+  LbQuantImpl impls[3];
+  guint n_impls = simd_impls (impls);
 
   g_assert_true (lb_quant_get_kernels (t, LB_QUANT_IMPL_SCALAR, &s));
-  g_assert_true (lb_quant_get_kernels (t, simd_impl (), &v));
-  for (int k = 0; k <= N_DATA; k++)
+  /* every data kind and random blocks for each implementation */
+  for (guint c = 0; c < n_impls * (N_DATA + 1); c++)
     {
+      guint ii = c / (N_DATA + 1);
+      int k = c % (N_DATA + 1);
+
+      g_assert_true (lb_quant_get_kernels (t, impls[ii], &v));
       if (k == N_DATA)
         random_blocks (r, t, q, n);
       else
@@ -191,9 +228,9 @@ test_dequantize (gconstpointer data)
       s.to_float (q, ys, n);
       v.to_float (q, yv, n);
       if (!same_float_bits (ys, yv, n, &where))
-        g_test_fail_printf ("%s on %s blocks: element %" G_GINT64_FORMAT " scalar %.9g simd %.9g",
+        g_test_fail_printf ("%s on %s blocks: element %" G_GINT64_FORMAT " scalar %.9g %s %.9g",
                             lb_type_get_name (t), k == N_DATA ? "random" : data_names[k],
-                            where, ys[where], yv[where]);
+                            where, ys[where], impl_name (impls[ii]), yv[where]);
     }
   g_rand_free (r);
   g_free (x);
@@ -233,13 +270,16 @@ static void
 test_vec_dot (gconstpointer data)
 {
   LbType t = GPOINTER_TO_INT (data);
-  LbQuantKernels s, v, act;
+  LbQuantKernels s, v[3], act;
   static const gint64 lengths[] = { 256, 512, 256 * 9 };
   static const DataKind y_kinds[] = { DATA_GAUSSIAN, DATA_OUTLIER, DATA_ALTERNATING, DATA_MAX_MAGNITUDE, DATA_ZERO_BLOCKS };
   GRand *r = g_rand_new_with_seed (13);
+  LbQuantImpl impls[3];
+  guint n_impls = simd_impls (impls);
 
   g_assert_true (lb_quant_get_kernels (t, LB_QUANT_IMPL_SCALAR, &s));
-  g_assert_true (lb_quant_get_kernels (t, simd_impl (), &v));
+  for (guint ii = 0; ii < n_impls; ii++)
+    g_assert_true (lb_quant_get_kernels (t, impls[ii], &v[ii]));
   g_assert_true (lb_quant_get_kernels (s.vec_dot_type, LB_QUANT_IMPL_SCALAR, &act));
 
   for (guint li = 0; li < G_N_ELEMENTS (lengths); li++)
@@ -260,12 +300,16 @@ test_vec_dot (gconstpointer data)
             }
           for (guint yk = 0; yk < G_N_ELEMENTS (y_kinds); yk++)
             {
-              char *what = g_strdup_printf ("x %s, y %s", xk == N_DATA ? "random blocks" : data_names[xk],
-                                            data_names[y_kinds[yk]]);
               fill (r, y_kinds[yk], y, n);
               act.from_float (y, yq, n, NULL);
-              check_dot (t, &s, &v, n, xq, yq, what);
-              g_free (what);
+              for (guint ii = 0; ii < n_impls; ii++)
+                {
+                  char *what = g_strdup_printf ("%s, x %s, y %s", impl_name (impls[ii]),
+                                                xk == N_DATA ? "random blocks" : data_names[xk],
+                                                data_names[y_kinds[yk]]);
+                  check_dot (t, &s, &v[ii], n, xq, yq, what);
+                  g_free (what);
+                }
             }
         }
       g_free (x);
@@ -298,22 +342,69 @@ test_no_simd_env (void)
   g_test_trap_assert_passed ();
 }
 
+static gboolean
+env_set (const char *name)
+{
+  const char *v = g_getenv (name);
+  return v && atoi (v) != 0;
+}
+
+/* what lb_type_register_kernels must have picked on this machine */
+static LbQuantImpl
+expected_impl (void)
+{
+  if (env_set ("LB_NO_SIMD"))
+    return LB_QUANT_IMPL_SCALAR;
+  if (lb_quant_avx2_available ())
+    return LB_QUANT_IMPL_AVX2;
+  if (lb_quant_neon_dotprod_available () && !env_set ("LB_NO_DOTPROD"))
+    return LB_QUANT_IMPL_NEON_DOTPROD;
+  if (lb_quant_neon_available ())
+    return LB_QUANT_IMPL_NEON;
+  return LB_QUANT_IMPL_SCALAR;
+}
+
 static void
 test_default_selection (void)
 {
   LbQuantKernels v;
   const LbTypeTraits *tr = lb_type_get_traits (LB_TYPE_Q6_K);
-  const char *env = g_getenv ("LB_NO_SIMD");
+  const LbTypeTraits *t8 = lb_type_get_traits (LB_TYPE_Q8_K);
+  LbQuantImpl want = expected_impl ();
+  const char *expect_dp = g_getenv ("LB_EXPECT_DOTPROD");
 
-  if (lb_quant_avx2_available () && !(env && atoi (env) != 0))
+  g_assert_cmpint (lb_quant_get_active_impl (), ==, want);
+  g_assert_true (lb_quant_get_kernels (LB_TYPE_Q6_K, want, &v));
+  g_assert_true (tr->vec_dot == v.vec_dot);
+  g_assert_true (lb_quant_get_kernels (LB_TYPE_Q8_K, want, &v));
+  g_assert_true (t8->from_float == v.from_float);
+  /* the run-time detection against what the runner knows of the CPU (the
+   * AArch64 script runs qemu with and without the extension) */
+  if (expect_dp != NULL)
+    g_assert_cmpint (lb_quant_neon_dotprod_available (), ==, atoi (expect_dp) != 0);
+  g_test_message ("active kernels: %s", impl_name (lb_quant_get_active_impl ()));
+}
+
+/* LB_NO_DOTPROD=1 keeps NEON but not its dot products */
+static void
+test_no_dotprod_env (void)
+{
+  if (g_test_subprocess ())
     {
-      g_assert_cmpint (lb_quant_get_active_impl (), ==, LB_QUANT_IMPL_AVX2);
-      g_assert_true (lb_quant_get_kernels (LB_TYPE_Q6_K, LB_QUANT_IMPL_AVX2, &v));
-      g_assert_true (tr->vec_dot == v.vec_dot);
+      const LbTypeTraits *tr;
+      LbQuantKernels k;
+
+      g_setenv ("LB_NO_DOTPROD", "1", TRUE);
+      g_unsetenv ("LB_NO_SIMD");
+      tr = lb_type_get_traits (LB_TYPE_Q4_K);
+      g_assert_cmpint (lb_quant_get_active_impl (), ==, expected_impl ());
+      g_assert_cmpint (lb_quant_get_active_impl (), !=, LB_QUANT_IMPL_NEON_DOTPROD);
+      g_assert_true (lb_quant_get_kernels (LB_TYPE_Q4_K, expected_impl (), &k));
+      g_assert_true (tr->vec_dot == k.vec_dot);
+      return;
     }
-  else
-    g_assert_cmpint (lb_quant_get_active_impl (), ==, LB_QUANT_IMPL_SCALAR);
-  g_test_message ("active kernels: %s", lb_quant_get_active_impl () == LB_QUANT_IMPL_AVX2 ? "AVX2" : "scalar");
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
 }
 
 typedef struct {
@@ -340,7 +431,7 @@ main (int argc, char **argv)
   static const NamedType act_types[] = {
     { LB_TYPE_Q8_0, "Q8_0" }, { LB_TYPE_Q8_1, "Q8_1" }, { LB_TYPE_Q8_K, "Q8_K" },
   };
-  /* the formats with an AVX2 dequantizer */
+  /* the formats with a SIMD dequantizer */
   static const NamedType deq_types[] = {
     { LB_TYPE_Q8_0, "Q8_0" }, { LB_TYPE_Q4_K, "Q4_K" }, { LB_TYPE_Q6_K, "Q6_K" },
   };
@@ -353,6 +444,7 @@ main (int argc, char **argv)
 
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/lowbit/quant-simd/no-simd-env", test_no_simd_env);
+  g_test_add_func ("/lowbit/quant-simd/no-dotprod-env", test_no_dotprod_env);
   g_test_add_func ("/lowbit/quant-simd/selection", test_default_selection);
   add_tests ("quantize", act_types, G_N_ELEMENTS (act_types), test_quantize);
   add_tests ("dequantize", deq_types, G_N_ELEMENTS (deq_types), test_dequantize);

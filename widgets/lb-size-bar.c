@@ -20,6 +20,18 @@ struct _LbSizeBar
   gboolean           show_legend;
 
   LbSizeBarGeometry  geometry;
+
+  /* Heights already measured for some widths: measuring lays the legend
+   * out with Pango, and GTK asks for the same widths again and again.
+   * Dropped when the segments, the legend or the style change. */
+  struct {
+    int width;
+    int height;
+  }                  measured[4];
+  guint              n_measured;
+  guint              next_measured;
+  cairo_surface_t   *measure_surface;
+  cairo_t           *measure_cr;
 };
 
 enum {
@@ -79,6 +91,13 @@ lb_size_bar_update_accessible (LbChartWidget *widget)
   lb_chart_widget_set_description (widget, description);
 }
 
+static void
+forget_measures (LbSizeBar *self)
+{
+  self->n_measured = 0;
+  self->next_measured = 0;
+}
+
 /* Totals, the budget verdict and the accessible description */
 static void
 update_state (LbSizeBar *self)
@@ -114,11 +133,12 @@ lb_size_bar_measure (GtkWidget      *widget,
                      int            *minimum_baseline,
                      int            *natural_baseline)
 {
+  LbSizeBar *self = LB_SIZE_BAR (widget);
   LbSizeBarData data;
   LbChartStyle style;
-  cairo_surface_t *surface;
-  cairo_t *cr;
-  double h;
+  int width = for_size > 0 ? for_size : 480;
+  int h;
+  guint slot;
 
   if (orientation == GTK_ORIENTATION_HORIZONTAL)
     {
@@ -128,16 +148,47 @@ lb_size_bar_measure (GtkWidget      *widget,
       return;
     }
 
-  /* lay the legend out at this width, with the widget's own font */
-  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
-  cr = cairo_create (surface);
-  fill_data (LB_SIZE_BAR (widget), &data);
+  for (guint i = 0; i < self->n_measured; i++)
+    if (self->measured[i].width == width)
+      {
+        *minimum = *natural = self->measured[i].height;
+        return;
+      }
+
+  /* lay the legend out at this width, with the widget's own font, on a
+   * scratch surface kept for the next time */
+  if (self->measure_cr == NULL)
+    {
+      self->measure_surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+      self->measure_cr = cairo_create (self->measure_surface);
+    }
+  fill_data (self, &data);
   lb_chart_widget_get_style (widget, &style);
-  h = lb_size_bar_natural_height (cr, for_size > 0 ? for_size : 480, &data, &style);
-  cairo_destroy (cr);
-  cairo_surface_destroy (surface);
-  *minimum = (int) ceil (h);
-  *natural = (int) ceil (h);
+  h = (int) ceil (lb_size_bar_natural_height (self->measure_cr, width, &data, &style));
+
+  slot = self->next_measured;
+  self->measured[slot].width = width;
+  self->measured[slot].height = h;
+  self->next_measured = (slot + 1) % G_N_ELEMENTS (self->measured);
+  self->n_measured = MIN (self->n_measured + 1, G_N_ELEMENTS (self->measured));
+  *minimum = *natural = h;
+}
+
+static void
+lb_size_bar_css_changed (GtkWidget         *widget,
+                         GtkCssStyleChange *change)
+{
+  /* the font may have changed: measure again (the base class queues the resize) */
+  forget_measures (LB_SIZE_BAR (widget));
+  GTK_WIDGET_CLASS (lb_size_bar_parent_class)->css_changed (widget, change);
+}
+
+static void
+lb_size_bar_system_setting_changed (GtkWidget        *widget,
+                                    GtkSystemSetting  setting)
+{
+  forget_measures (LB_SIZE_BAR (widget));
+  GTK_WIDGET_CLASS (lb_size_bar_parent_class)->system_setting_changed (widget, setting);
 }
 
 static char *
@@ -172,7 +223,11 @@ free_segments (LbSizeBar *self)
 static void
 lb_size_bar_finalize (GObject *object)
 {
-  free_segments (LB_SIZE_BAR (object));
+  LbSizeBar *self = LB_SIZE_BAR (object);
+
+  free_segments (self);
+  g_clear_pointer (&self->measure_cr, cairo_destroy);
+  g_clear_pointer (&self->measure_surface, cairo_surface_destroy);
 
   G_OBJECT_CLASS (lb_size_bar_parent_class)->finalize (object);
 }
@@ -185,6 +240,8 @@ lb_size_bar_class_init (LbSizeBarClass *klass)
   G_OBJECT_CLASS (klass)->finalize = lb_size_bar_finalize;
   GTK_WIDGET_CLASS (klass)->get_request_mode = lb_size_bar_get_request_mode;
   GTK_WIDGET_CLASS (klass)->measure = lb_size_bar_measure;
+  GTK_WIDGET_CLASS (klass)->css_changed = lb_size_bar_css_changed;
+  GTK_WIDGET_CLASS (klass)->system_setting_changed = lb_size_bar_system_setting_changed;
 
   chart_class->draw = lb_size_bar_draw;
   chart_class->describe_at = lb_size_bar_describe_at;
@@ -257,7 +314,20 @@ lb_size_bar_set_segments (LbSizeBar          *self,
   if (old != n_segments)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_SEGMENTS]);
   update_state (self);
-  gtk_widget_queue_resize (GTK_WIDGET (self));
+  forget_measures (self);
+  /* new sizes of the same types mostly leave the legend's height as it
+   * is: then a redraw will do, without laying out the page around it */
+  {
+    int width = gtk_widget_get_width (GTK_WIDGET (self));
+    int height = gtk_widget_get_height (GTK_WIDGET (self));
+    int min = 0, nat = 0;
+
+    if (width > 0)
+      lb_size_bar_measure (GTK_WIDGET (self), GTK_ORIENTATION_VERTICAL, width, &min, &nat,
+                           NULL, NULL);
+    if (width <= 0 || nat != height)
+      gtk_widget_queue_resize (GTK_WIDGET (self));
+  }
 }
 
 guint
@@ -308,6 +378,7 @@ LB_CHART_WIDGET_DEFINE_TITLE_ACCESSORS (LbSizeBar, lb_size_bar, LB_IS_SIZE_BAR)
 /* lb_size_bar_get_show_legend (), lb_size_bar_set_show_legend () */
 LB_CHART_WIDGET_DEFINE_ACCESSORS_FULL (LbSizeBar, lb_size_bar, LB_IS_SIZE_BAR, gboolean,
                                        show_legend, properties[PROP_SHOW_LEGEND], !!show_legend,
+                                       forget_measures (self);
                                        gtk_widget_queue_resize (GTK_WIDGET (self)))
 
 double

@@ -281,15 +281,16 @@ fill_measurements (LbOverviewView *self)
   if (bench != NULL)
     {
       g_autofree char *ms = g_strdup_printf (_("%.2f ms"), bench->decode_ms_mean);
-      g_autofree char *mem = g_format_size (bench->peak_rss);
+      guint64 memory = lb_session_get_bench_memory (self->session);
+      g_autofree char *mem = g_format_size (memory);
       /* Translators: how the latency was measured, "1420 tokens/s decoding" */
       g_autofree char *speed = g_strdup_printf (_("%.0f tokens/s decoding"), bench->decode_tok_s);
       g_autofree char *lat_caption = measured_caption (self, revision, speed);
       g_autofree char *mem_caption = measured_caption (self, revision,
-                                                       _("Peak resident memory while generating"));
+                                                       _("KV cache, activations and weights while generating"));
 
       lb_target_tile_set_value (self->latency_tile, bench->decode_ms_mean, ms, lat_caption);
-      lb_target_tile_set_value (self->memory_tile, bench->peak_rss / 1e6, mem, mem_caption);
+      lb_target_tile_set_value (self->memory_tile, memory / 1e6, mem, mem_caption);
     }
   else
     {

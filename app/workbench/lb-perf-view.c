@@ -1,36 +1,730 @@
-/* lb-perf-view.c: until its core lands, the page says what it will show
- * and why it cannot yet. app/workbench/README.md says what to wire here. */
+/* lb-perf-view.c: benchmark jobs (lb_bench_run on a worker) of the
+ * session's variant. Memory samples arrive on the sampler's thread; they
+ * are queued and drawn by one idle per batch, so the chart grows while the
+ * run goes on without the main loop doing more than appending points. */
 #include "config.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <glib/gi18n.h>
 
+#include "lb-job.h"
 #include "lb-perf-view.h"
+#include "lb-widgets.h"
+#include "lb-window.h"
+
+enum {
+  SERIES_ANON,
+  SERIES_FILE,
+  N_SERIES
+};
+
+enum {
+  ROW_DECODE,
+  ROW_PROMPT,
+  ROW_TTFT,
+  ROW_STEPS,
+  ROW_CPU,
+  ROW_MEMORY,
+  ROW_POOL,
+  ROW_PEAKS,
+  ROW_ROOFLINE,
+  N_ROWS
+};
 
 struct _LbPerfView
 {
-  AdwBin parent_instance;
+  AdwBin            parent_instance;
+
+  GtkStack         *stack;
+  GtkSpinButton    *prompt_spin;
+  GtkSpinButton    *gen_spin;
+  GtkSpinButton    *repeat_spin;
+  AdwComboRow      *kv_row;
+  GtkSwitch        *bandwidth_switch;
+  LbGauge          *gauge;
+  LbLineChart      *memory_chart;
+  GtkLabel         *live_label;
+  GtkLabel         *rows[N_ROWS];
+  AdwPreferencesGroup *results_group;
+  AdwPreferencesGroup *history_group;
+  GPtrArray        *history_rows;
+
+  LbSession        *session;
+  GSettings        *settings;
+  LbJob            *job;
+
+  /* samples from the sampler's thread, under the lock */
+  GMutex            lock;
+  GArray           *pending;       /* LbMemSample */
+  guint             flush_id;
+  gboolean          disposed;
+  double            last_t, last_cpu;
 };
 
 G_DEFINE_FINAL_TYPE (LbPerfView, lb_perf_view, ADW_TYPE_BIN)
 
+static LbWindow *
+get_window (LbPerfView *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  return LB_IS_WINDOW (root) ? LB_WINDOW (root) : NULL;
+}
+
+guint64
+lb_perf_model_memory (const LbBenchResult *result, guint64 weight_bytes)
+{
+  guint64 engine;
+
+  g_return_val_if_fail (result != NULL, 0);
+  engine = result->peak_anon > result->base_anon ? result->peak_anon - result->base_anon : 0;
+  return engine + weight_bytes;
+}
+
+static void
+update_target (LbPerfView *self)
+{
+  if (self->settings != NULL)
+    lb_gauge_set_target (self->gauge, g_settings_get_double (self->settings, "target-latency-ms"));
+}
+
+static void
+update_sensitivity (LbPerfView *self)
+{
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "perf.run",
+                                 self->session != NULL && self->job == NULL);
+}
+
+/* ---- live samples ------------------------------------------------------------------ */
+
+/* Main thread: draw what the sampler queued */
+static gboolean
+flush_samples (gpointer data)
+{
+  LbPerfView *self = data;
+  g_autoptr (GArray) batch = NULL;
+
+  g_mutex_lock (&self->lock);
+  batch = g_steal_pointer (&self->pending);
+  self->pending = g_array_new (FALSE, FALSE, sizeof (LbMemSample));
+  self->flush_id = 0;
+  g_mutex_unlock (&self->lock);
+
+  if (self->disposed)
+    {
+      g_object_unref (self);
+      return G_SOURCE_REMOVE;
+    }
+  for (guint i = 0; i < batch->len; i++)
+    {
+      const LbMemSample *s = &g_array_index (batch, LbMemSample, i);
+
+      lb_line_chart_append_point (self->memory_chart, SERIES_ANON, s->t, (double) s->rss_anon);
+      lb_line_chart_append_point (self->memory_chart, SERIES_FILE, s->t, (double) s->rss_file);
+    }
+  if (batch->len > 0)
+    {
+      const LbMemSample *s = &g_array_index (batch, LbMemSample, batch->len - 1);
+      g_autofree char *anon = g_format_size (s->rss_anon);
+      g_autofree char *file = g_format_size (s->rss_file);
+      g_autofree char *text = NULL;
+      double cores = s->t > self->last_t ? (s->cpu - self->last_cpu) / (s->t - self->last_t) : 0;
+
+      /* Translators: live figures while a benchmark runs */
+      text = g_strdup_printf (_("%.1f s · anonymous %s · file-backed %s · %.1f processor cores busy"),
+                              s->t, anon, file, MAX (cores, 0.0));
+      gtk_label_set_label (self->live_label, text);
+      self->last_t = s->t;
+      self->last_cpu = s->cpu;
+    }
+  g_object_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The sampler's thread */
+static void
+on_sample (const LbMemSample *sample, gpointer user_data)
+{
+  LbPerfView *self = user_data;
+
+  g_mutex_lock (&self->lock);
+  g_array_append_val (self->pending, *sample);
+  if (self->flush_id == 0)
+    /* low priority and every 50 ms at most: drawing waits for input */
+    self->flush_id = g_timeout_add_full (G_PRIORITY_LOW, 50, flush_samples,
+                                         g_object_ref (self), NULL);
+  g_mutex_unlock (&self->lock);
+}
+
+/* ---- the job ------------------------------------------------------------------------ */
+
+typedef struct {
+  LbVariant     *variant;
+  LbBenchParams  params;
+  LbPerfView    *view;      /* a reference: samples go to it */
+  LbJob         *job;
+} BenchData;
+
+static void
+bench_data_free (gpointer data)
+{
+  BenchData *d = data;
+
+  g_clear_object (&d->variant);
+  g_clear_object (&d->view);
+  g_free (d);
+}
+
+/* core says "repeat 1/3: prompt of 128 tokens", "decode 8/64", ... */
+static void
+bench_progress (double fraction, const char *stage, gpointer user_data)
+{
+  BenchData *d = user_data;
+  unsigned int a, b, c;
+  g_autofree char *text = NULL;
+
+  if (stage == NULL)
+    ;
+  else if (sscanf (stage, "repeat %u/%u: prompt of %u tokens", &a, &b, &c) == 3)
+    /* Translators: benchmark progress */
+    text = g_strdup_printf (_("Run %u of %u: a prompt of %u tokens"), a, b, c);
+  else if (sscanf (stage, "decode %u/%u", &a, &b) == 2)
+    text = g_strdup_printf (_("Generating token %u of %u"), a, b);
+  else if (g_str_equal (stage, "making the engine"))
+    text = g_strdup (_("Making the engine"));
+  else if (g_str_equal (stage, "warming up"))
+    text = g_strdup (_("Warming up"));
+  else if (g_str_equal (stage, "measuring memory read bandwidth"))
+    text = g_strdup (_("Measuring the memory’s read bandwidth"));
+  lb_job_report (d->job, fraction, text != NULL ? text : stage);
+}
+
+static gpointer
+bench_thread (LbJob *job, gpointer task_data, GCancellable *cancellable, GError **error)
+{
+  BenchData *d = task_data;
+  g_autoptr (LbModel) model = NULL;
+
+  d->job = job;
+  model = lb_variant_build_model (d->variant, error);
+  if (model == NULL)
+    return NULL;
+  return lb_bench_run (model, &d->params, on_sample, d->view, bench_progress, d, cancellable,
+                       error);
+}
+
+static char *
+format_rate (double mean, double sd)
+{
+  /* Translators: tokens per second with its standard deviation */
+  return g_strdup_printf (_("%.1f ± %.1f tokens/s"), mean, sd);
+}
+
+static void
+set_row (LbPerfView *self, guint row, char *text)
+{
+  gtk_label_set_label (self->rows[row], text);
+  g_free (text);
+}
+
+static void
+show_result (LbPerfView *self, const LbBenchResult *r, const char *label, guint64 memory,
+             gboolean current)
+{
+  g_autofree char *title = NULL;
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  g_autofree char *c = NULL;
+
+  if (r == NULL)
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self->results_group), FALSE);
+      lb_gauge_set_value (self->gauge, NAN);
+      return;
+    }
+  lb_gauge_set_value (self->gauge, r->decode_ms_mean);
+  title = current ? g_strdup (label)
+                  /* Translators: a benchmark made before the last change of types */
+                  : g_strdup_printf (_("%s (before the last change of types)"), label);
+  adw_preferences_group_set_title (self->results_group, title);
+
+  set_row (self, ROW_DECODE, format_rate (r->decode_tok_s, r->decode_tok_s_stddev));
+  set_row (self, ROW_PROMPT, r->params.n_prompt > 0
+                             ? format_rate (r->prompt_tok_s, r->prompt_tok_s_stddev)
+                             : g_strdup (_("No prompt")));
+  set_row (self, ROW_TTFT, g_strdup_printf (_("%.1f ms"), r->ttft_ms));
+  /* Translators: median and 95th percentile of the time per generated token */
+  set_row (self, ROW_STEPS, g_strdup_printf (_("median %.2f ms · 95%% %.2f ms"), r->decode_ms_p50,
+                                             r->decode_ms_p95));
+  /* Translators: CPU use: cores busy on average, share of the threads used */
+  set_row (self, ROW_CPU, g_strdup_printf (_("%.2f cores busy (%.0f%% of %u threads)"),
+                                           r->cpu_cores_busy, r->cpu_util_pct,
+                                           r->params.n_threads));
+  a = g_format_size (memory);
+  set_row (self, ROW_MEMORY, g_strdup (a));
+  g_free (a);
+  a = g_format_size (r->pool_bytes);
+  b = g_format_size (r->kv_bytes);
+  /* Translators: the engine's memory pool and the KV cache within it */
+  set_row (self, ROW_POOL, g_strdup_printf (_("%s, of which KV cache %s"), a, b));
+  g_free (a);
+  g_free (b);
+  a = g_format_size (r->peak_rss);
+  b = g_format_size (r->peak_anon);
+  c = g_format_size (r->peak_file);
+  /* Translators: the whole workbench process: peak resident, anonymous, file-backed */
+  set_row (self, ROW_PEAKS, g_strdup_printf (_("%s (anonymous %s, file-backed %s)"), a, b, c));
+  if (r->roofline_tok_s > 0)
+    /* Translators: the decode speed the memory bandwidth allows, and the share reached */
+    set_row (self, ROW_ROOFLINE, g_strdup_printf (_("%.0f tokens/s at most; %.0f%% reached"),
+                                                  r->roofline_tok_s, r->roofline_pct));
+  else
+    set_row (self, ROW_ROOFLINE, g_strdup (_("Not measured")));
+  gtk_widget_set_visible (GTK_WIDGET (self->results_group), TRUE);
+}
+
+static void
+add_history (LbPerfView *self, const LbBenchResult *r, const char *label, guint64 memory)
+{
+  GtkWidget *row = adw_action_row_new ();
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *time = g_date_time_format (now, "%X");
+  g_autofree char *mem = g_format_size (memory);
+  g_autofree char *subtitle = NULL;
+  g_autofree char *value = g_strdup_printf (_("%.2f ms"), r->decode_ms_mean);
+  GtkWidget *label_widget = gtk_label_new (value);
+
+  /* Translators: a past benchmark: time, decode speed, prompt speed, memory */
+  subtitle = g_strdup_printf (_("%s · %.0f tokens/s decoding · %.0f tokens/s prompt · %s"),
+                              time, r->decode_tok_s, r->prompt_tok_s, mem);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), label);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  gtk_widget_add_css_class (label_widget, "numeric");
+  gtk_widget_add_css_class (label_widget, "lb-row-value");
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), label_widget);
+  /* newest first */
+  if (self->history_rows->len == 0)
+    adw_preferences_group_add (self->history_group, row);
+  else
+    {
+      /* AdwPreferencesGroup appends only: rebuild in order */
+      for (guint i = 0; i < self->history_rows->len; i++)
+        adw_preferences_group_remove (self->history_group,
+                                      g_ptr_array_index (self->history_rows, i));
+      adw_preferences_group_add (self->history_group, row);
+      for (guint i = 0; i < self->history_rows->len; i++)
+        adw_preferences_group_add (self->history_group,
+                                   g_ptr_array_index (self->history_rows, i));
+    }
+  g_ptr_array_insert (self->history_rows, 0, g_object_ref (row));
+  gtk_widget_set_visible (GTK_WIDGET (self->history_group), TRUE);
+}
+
+static void
+on_benchmarked (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  LbJob *job = LB_JOB (source);
+  g_autoptr (LbPerfView) self = user_data;
+  g_autoptr (GError) error = NULL;
+  LbBenchResult *r = lb_job_run_finish (job, result, &error);
+  LbWindow *window = get_window (self);
+  guint revision = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (job), "lb-revision"));
+  const char *label = g_object_get_data (G_OBJECT (job), "lb-label");
+  guint64 weights = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (job), "lb-weights"));
+  guint64 memory;
+
+  if (self->job != job)
+    {
+      g_clear_pointer (&r, lb_bench_result_free);
+      return;
+    }
+  g_clear_object (&self->job);
+  update_sensitivity (self);
+  if (r == NULL)
+    {
+      if (window != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        lb_window_show_error (window, _("Could Not Run the Benchmark"), error->message);
+      else if (window != NULL)
+        lb_window_show_toast (window, _("Benchmark cancelled"));
+      return;
+    }
+  /* the whole series, in case the live batches missed the last one */
+  if (r->samples != NULL && r->samples->len > 0)
+    {
+      guint n = r->samples->len;
+      g_autofree double *t = g_new (double, n);
+      g_autofree double *anon = g_new (double, n);
+      g_autofree double *file = g_new (double, n);
+
+      for (guint i = 0; i < n; i++)
+        {
+          const LbMemSample *s = &g_array_index (r->samples, LbMemSample, i);
+
+          t[i] = s->t;
+          anon[i] = s->rss_anon;
+          file[i] = s->rss_file;
+        }
+      lb_line_chart_set_series_data (self->memory_chart, SERIES_ANON, n, t, anon);
+      lb_line_chart_set_series_data (self->memory_chart, SERIES_FILE, n, t, file);
+    }
+  memory = lb_perf_model_memory (r, weights);
+  show_result (self, r, label, memory, TRUE);
+  add_history (self, r, label, memory);
+  gtk_label_set_label (self->live_label, "");
+  if (self->session != NULL)
+    lb_session_set_bench_result (self->session, r, revision, label, memory);
+  else
+    lb_bench_result_free (r);
+}
+
+void
+lb_perf_view_run (LbPerfView *self)
+{
+  LbWindow *window;
+  g_autoptr (LbJob) job = NULL;
+  g_autofree char *label = NULL;
+  g_autofree char *title = NULL;
+  LbBenchParams defaults = LB_BENCH_PARAMS_INIT;
+  BenchData *d;
+
+  g_return_if_fail (LB_IS_PERF_VIEW (self));
+
+  window = get_window (self);
+  if (self->session == NULL || window == NULL || self->job != NULL)
+    return;
+
+  d = g_new0 (BenchData, 1);
+  d->variant = g_object_ref (lb_session_get_variant (self->session));
+  d->view = g_object_ref (self);
+  d->params = defaults;
+  d->params.n_prompt = (guint) gtk_spin_button_get_value_as_int (self->prompt_spin);
+  d->params.n_gen = (guint) gtk_spin_button_get_value_as_int (self->gen_spin);
+  d->params.n_repeat = (guint) gtk_spin_button_get_value_as_int (self->repeat_spin);
+  d->params.n_threads = lb_session_get_n_threads (self->session);
+  d->params.kv_type = adw_combo_row_get_selected (self->kv_row) == 1 ? LB_TYPE_Q8_0 : LB_TYPE_F16;
+  d->params.skip_bandwidth = !gtk_switch_get_active (self->bandwidth_switch);
+
+  lb_line_chart_set_series_data (self->memory_chart, SERIES_ANON, 0, NULL, NULL);
+  lb_line_chart_set_series_data (self->memory_chart, SERIES_FILE, 0, NULL, NULL);
+  self->last_t = self->last_cpu = 0;
+
+  label = lb_session_dup_label (self->session);
+  /* Translators: "Benchmarking Q4_K_M" */
+  title = g_strdup_printf (_("Benchmarking %s"), label);
+  job = lb_job_new (title);
+  g_object_set_data (G_OBJECT (job), "lb-revision",
+                     GUINT_TO_POINTER (lb_session_get_revision (self->session)));
+  g_object_set_data_full (G_OBJECT (job), "lb-label", g_strdup (label), g_free);
+  g_object_set_data (G_OBJECT (job), "lb-weights",
+                     GSIZE_TO_POINTER ((gsize) lb_session_get_data_bytes (self->session)));
+  lb_job_report (job, 0.0, _("Starting"));
+  self->job = g_object_ref (job);
+  update_sensitivity (self);
+  lb_window_add_job (window, job);
+  lb_job_run_async (job, bench_thread, d, bench_data_free, (GDestroyNotify) lb_bench_result_free,
+                    on_benchmarked, g_object_ref (self));
+}
+
+void
+lb_perf_view_set_sizes (LbPerfView *self, guint n_prompt, guint n_gen, guint n_repeat)
+{
+  g_return_if_fail (LB_IS_PERF_VIEW (self));
+  gtk_spin_button_set_value (self->prompt_spin, n_prompt);
+  gtk_spin_button_set_value (self->gen_spin, n_gen);
+  gtk_spin_button_set_value (self->repeat_spin, n_repeat);
+}
+
+static void
+run_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  lb_perf_view_run (LB_PERF_VIEW (widget));
+}
+
+/* ---- the session ------------------------------------------------------------------- */
+
+static void
+show_session_result (LbPerfView *self)
+{
+  const LbBenchResult *r;
+  guint revision;
+
+  if (self->session == NULL || self->job != NULL)
+    return;
+  r = lb_session_get_bench_result (self->session, &revision);
+  if (r != NULL)
+    show_result (self, r, lb_session_get_bench_label (self->session),
+                 lb_session_get_bench_memory (self->session),
+                 revision == lb_session_get_revision (self->session));
+}
+
+void
+lb_perf_view_set_session (LbPerfView *self, LbSession *session)
+{
+  g_return_if_fail (LB_IS_PERF_VIEW (self));
+
+  if (self->session == session)
+    return;
+  if (self->session != NULL)
+    g_signal_handlers_disconnect_by_data (self->session, self);
+  if (self->job != NULL)
+    lb_job_cancel (self->job);
+  g_clear_object (&self->job);
+  g_set_object (&self->session, session);
+  for (guint i = 0; i < self->history_rows->len; i++)
+    adw_preferences_group_remove (self->history_group, g_ptr_array_index (self->history_rows, i));
+  g_ptr_array_set_size (self->history_rows, 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->history_group), FALSE);
+  lb_line_chart_set_series_data (self->memory_chart, SERIES_ANON, 0, NULL, NULL);
+  lb_line_chart_set_series_data (self->memory_chart, SERIES_FILE, 0, NULL, NULL);
+  show_result (self, NULL, NULL, 0, FALSE);
+  if (session != NULL)
+    g_signal_connect_swapped (session, "changed", G_CALLBACK (show_session_result), self);
+  update_sensitivity (self);
+  gtk_stack_set_visible_child_name (self->stack, session != NULL ? "perf" : "empty");
+}
+
+void
+lb_perf_view_set_settings (LbPerfView *self, GSettings *settings)
+{
+  g_return_if_fail (LB_IS_PERF_VIEW (self));
+
+  g_set_object (&self->settings, settings);
+  g_signal_connect_object (settings, "changed::target-latency-ms", G_CALLBACK (update_target),
+                           self, G_CONNECT_SWAPPED);
+  update_target (self);
+}
+
+/* ---- building the page --------------------------------------------------------------- */
+
+static GtkLabel *
+add_value_row (AdwPreferencesGroup *group, const char *title, const char *subtitle)
+{
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *label = gtk_label_new ("—");
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  if (subtitle != NULL)
+    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (label), 1.0f);
+  gtk_label_set_justify (GTK_LABEL (label), GTK_JUSTIFY_RIGHT);
+  gtk_widget_add_css_class (label, "numeric");
+  gtk_widget_add_css_class (label, "lb-row-value");
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), label);
+  adw_preferences_group_add (group, row);
+  return GTK_LABEL (label);
+}
+
+static GtkSpinButton *
+add_spin_row (AdwPreferencesGroup *group, const char *title, double lo, double hi, double value)
+{
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *spin = gtk_spin_button_new_with_range (lo, hi, 1);
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), value);
+  gtk_widget_set_valign (spin, GTK_ALIGN_CENTER);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), spin);
+  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), spin);
+  adw_preferences_group_add (group, row);
+  return GTK_SPIN_BUTTON (spin);
+}
+
+static GtkWidget *
+card_new (void)
+{
+  GtkWidget *card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+
+  gtk_widget_add_css_class (card, "card");
+  gtk_widget_add_css_class (card, "lb-map-card");
+  return card;
+}
+
+static void
+lb_perf_view_dispose (GObject *object)
+{
+  LbPerfView *self = LB_PERF_VIEW (object);
+
+  self->disposed = TRUE;
+  if (self->session != NULL)
+    g_signal_handlers_disconnect_by_data (self->session, self);
+  if (self->job != NULL)
+    lb_job_cancel (self->job);
+  g_clear_object (&self->job);
+  g_clear_object (&self->session);
+  g_clear_object (&self->settings);
+  g_clear_pointer (&self->history_rows, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (lb_perf_view_parent_class)->dispose (object);
+}
+
+static void
+lb_perf_view_finalize (GObject *object)
+{
+  LbPerfView *self = LB_PERF_VIEW (object);
+
+  /* a pending flush holds a reference, so none is left here */
+  g_clear_pointer (&self->pending, g_array_unref);
+  g_mutex_clear (&self->lock);
+
+  G_OBJECT_CLASS (lb_perf_view_parent_class)->finalize (object);
+}
+
 static void
 lb_perf_view_class_init (LbPerfViewClass *klass)
 {
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = lb_perf_view_dispose;
+  object_class->finalize = lb_perf_view_finalize;
+
+  gtk_widget_class_install_action (widget_class, "perf.run", NULL, run_action);
 }
 
 static void
 lb_perf_view_init (LbPerfView *self)
 {
-  GtkWidget *page = adw_status_page_new ();
+  GtkWidget *empty = adw_status_page_new ();
+  GtkWidget *scrolled = gtk_scrolled_window_new ();
+  GtkWidget *clamp = adw_clamp_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 24);
+  GtkWidget *top = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 30);
+  GtkWidget *left = gtk_box_new (GTK_ORIENTATION_VERTICAL, 24);
+  GtkWidget *right = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+  AdwPreferencesGroup *run = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+  AdwPreferencesGroup *memory = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+  GtkWidget *gauge_card = card_new ();
+  GtkWidget *chart_card = card_new ();
+  GtkWidget *button, *row;
+  g_autoptr (GtkStringList) kv_types = gtk_string_list_new (NULL);
 
-  adw_status_page_set_icon_name (ADW_STATUS_PAGE (page), "lb-perf-symbolic");
-  adw_status_page_set_title (ADW_STATUS_PAGE (page), _("Performance"));
-  adw_status_page_set_description (ADW_STATUS_PAGE (page),
-                                   _("Here you will see the time per token against your latency target, "
-                                     "prompt and generation speed, memory over time and processor use "
-                                     "while a benchmark runs.\n\nThis page is not connected to the fast "
-                                     "inference engine yet."));
-  adw_bin_set_child (ADW_BIN (self), page);
+  g_mutex_init (&self->lock);
+  self->pending = g_array_new (FALSE, FALSE, sizeof (LbMemSample));
+  self->history_rows = g_ptr_array_new_with_free_func (g_object_unref);
+
+  adw_status_page_set_icon_name (ADW_STATUS_PAGE (empty), "lb-perf-symbolic");
+  adw_status_page_set_title (ADW_STATUS_PAGE (empty), _("Performance"));
+  adw_status_page_set_description (ADW_STATUS_PAGE (empty),
+                                   _("Open a model to measure how fast it runs on this computer."));
+
+  /* the run */
+  adw_preferences_group_set_title (run, _("Benchmark"));
+  adw_preferences_group_set_description (run,
+    _("The current precision map on the fast engine, as llama-bench measures: a prompt of "
+      "random tokens in one batch, then one token at a time."));
+  button = gtk_button_new_with_mnemonic (_("_Run Benchmark"));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "perf.run");
+  gtk_widget_add_css_class (button, "suggested-action");
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  adw_preferences_group_set_header_suffix (run, button);
+  self->prompt_spin = add_spin_row (run, _("Prompt Tokens"), 0, 4096, 128);
+  self->gen_spin = add_spin_row (run, _("Generated Tokens"), 1, 4096, 64);
+  self->repeat_spin = add_spin_row (run, _("Repeats"), 1, 100, 3);
+  gtk_string_list_append (kv_types, "F16");
+  gtk_string_list_append (kv_types, "Q8_0");
+  self->kv_row = ADW_COMBO_ROW (adw_combo_row_new ());
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->kv_row), _("KV Cache Type"));
+  adw_combo_row_set_model (self->kv_row, G_LIST_MODEL (kv_types));
+  adw_preferences_group_add (run, GTK_WIDGET (self->kv_row));
+  row = adw_action_row_new ();
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("Memory Bandwidth"));
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row),
+                               _("Also measure it, to see how close decoding comes to the limit"));
+  self->bandwidth_switch = GTK_SWITCH (gtk_switch_new ());
+  gtk_widget_set_valign (GTK_WIDGET (self->bandwidth_switch), GTK_ALIGN_CENTER);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), GTK_WIDGET (self->bandwidth_switch));
+  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), GTK_WIDGET (self->bandwidth_switch));
+  adw_preferences_group_add (run, row);
+  gtk_box_append (GTK_BOX (left), GTK_WIDGET (run));
+
+  /* the gauge */
+  self->gauge = LB_GAUGE (lb_gauge_new ());
+  lb_gauge_set_title (self->gauge, _("Time per token"));
+  lb_gauge_set_unit (self->gauge, _("ms"));
+  lb_gauge_set_digits (self->gauge, 2);
+  lb_gauge_set_has_target (self->gauge, TRUE);
+  lb_gauge_set_lower_is_better (self->gauge, TRUE);
+  lb_gauge_set_value (self->gauge, NAN);
+  gtk_widget_set_size_request (GTK_WIDGET (self->gauge), 300, 250);
+  gtk_widget_set_vexpand (GTK_WIDGET (self->gauge), TRUE);
+  gtk_box_append (GTK_BOX (gauge_card), GTK_WIDGET (self->gauge));
+  gtk_widget_set_vexpand (gauge_card, TRUE);
+  gtk_box_append (GTK_BOX (right), gauge_card);
+  gtk_widget_set_size_request (right, 340, -1);
+
+  gtk_widget_set_hexpand (left, TRUE);
+  gtk_box_append (GTK_BOX (top), left);
+  gtk_box_append (GTK_BOX (top), right);
+  gtk_box_append (GTK_BOX (box), top);
+
+  /* memory over time */
+  adw_preferences_group_set_title (memory, _("Memory While It Runs"));
+  adw_preferences_group_set_description (memory,
+    _("Resident memory of the workbench: anonymous (heap, KV cache, activations) and "
+      "file-backed (mapped weights), sampled every 10 ms."));
+  self->memory_chart = LB_LINE_CHART (lb_line_chart_new ());
+  lb_line_chart_add_series (self->memory_chart, _("Anonymous"));
+  lb_line_chart_add_series (self->memory_chart, _("File-backed"));
+  lb_line_chart_set_series_fill (self->memory_chart, SERIES_ANON, TRUE);
+  lb_line_chart_set_x_label (self->memory_chart, _("Time"));
+  lb_line_chart_set_y_label (self->memory_chart, _("Resident"));
+  lb_line_chart_set_x_format (self->memory_chart, LB_CHART_FORMAT_TIME);
+  lb_line_chart_set_y_format (self->memory_chart, LB_CHART_FORMAT_BYTES);
+  lb_line_chart_set_y_from_zero (self->memory_chart, TRUE);
+  gtk_widget_set_size_request (GTK_WIDGET (self->memory_chart), -1, 260);
+  gtk_box_append (GTK_BOX (chart_card), GTK_WIDGET (self->memory_chart));
+  self->live_label = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_xalign (self->live_label, 0.0f);
+  gtk_widget_add_css_class (GTK_WIDGET (self->live_label), "caption");
+  gtk_widget_add_css_class (GTK_WIDGET (self->live_label), "dim-label");
+  gtk_widget_add_css_class (GTK_WIDGET (self->live_label), "numeric");
+  gtk_box_append (GTK_BOX (chart_card), GTK_WIDGET (self->live_label));
+  adw_preferences_group_add (memory, chart_card);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (memory));
+
+  /* the figures */
+  self->results_group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+  self->rows[ROW_DECODE] = add_value_row (self->results_group, _("Decoding"),
+                                          _("One token at a time, after the prompt"));
+  self->rows[ROW_PROMPT] = add_value_row (self->results_group, _("Prompt"),
+                                          _("The prompt in one batch"));
+  self->rows[ROW_TTFT] = add_value_row (self->results_group, _("Time to First Token"), NULL);
+  self->rows[ROW_STEPS] = add_value_row (self->results_group, _("Time per Token"), NULL);
+  self->rows[ROW_CPU] = add_value_row (self->results_group, _("Processor Use"), NULL);
+  self->rows[ROW_MEMORY] = add_value_row (self->results_group, _("Memory of the Model"),
+                                          _("KV cache and activations the engine added, plus "
+                                            "the weights a runtime maps: what the memory "
+                                            "target is checked against"));
+  self->rows[ROW_POOL] = add_value_row (self->results_group, _("Engine Memory Pool"), NULL);
+  self->rows[ROW_PEAKS] = add_value_row (self->results_group, _("Workbench Process Peak"), NULL);
+  self->rows[ROW_ROOFLINE] = add_value_row (self->results_group, _("Bandwidth Limit"), NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->results_group), FALSE);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->results_group));
+
+  /* earlier runs */
+  self->history_group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+  adw_preferences_group_set_title (self->history_group, _("Runs"));
+  gtk_widget_set_visible (GTK_WIDGET (self->history_group), FALSE);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->history_group));
+
+  gtk_widget_set_margin_top (box, 24);
+  gtk_widget_set_margin_bottom (box, 30);
+  gtk_widget_set_margin_start (box, 18);
+  gtk_widget_set_margin_end (box, 18);
+  adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 1400);
+  adw_clamp_set_child (ADW_CLAMP (clamp), box);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER,
+                                  GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), clamp);
+
+  self->stack = GTK_STACK (gtk_stack_new ());
+  gtk_stack_add_named (self->stack, empty, "empty");
+  gtk_stack_add_named (self->stack, scrolled, "perf");
+  adw_bin_set_child (ADW_BIN (self), GTK_WIDGET (self->stack));
+  update_sensitivity (self);
 }
 
 GtkWidget *

@@ -49,7 +49,8 @@ struct _LbPrecisionView
   AdwActionRow     *fit_row;
   GtkButton        *fit_button;
   AdwPreferencesGroup *rules_group;
-  GPtrArray        *rule_rows;     /* GtkWidget *, the rows of rules_group */
+  GPtrArray        *rule_rows;     /* RuleRow *, the rows of rules_group */
+  AdwActionRow     *no_rules_row;
   GtkLabel         *base_label;
   GtkLabel         *embd_label;
   GtkLabel         *output_label;
@@ -392,7 +393,10 @@ on_preset_selected (AdwComboRow *row, GParamSpec *pspec, LbPrecisionView *self)
   if (self->updating || self->session == NULL)
     return;
   if (i == 0)
-    lb_session_reset (self->session);
+    {
+      if (lb_session_reset (self->session))
+        return;
+    }
   else if (i <= n_presets)
     {
       g_autoptr (LbRecipe) recipe = load_preset (self, self->presets[i - 1]);
@@ -402,10 +406,11 @@ on_preset_selected (AdwComboRow *row, GParamSpec *pspec, LbPrecisionView *self)
           /* Translators: a preset's name */
           g_autofree char *what = g_strdup_printf (_("Preset %s"), self->presets[i - 1]);
 
-          lb_session_apply_recipe (self->session, recipe, NULL, what);
+          if (lb_session_apply_recipe (self->session, recipe, NULL, what))
+            return;
         }
     }
-  /* the session answers with "changed" (or not at all): show what is */
+  /* nothing started: show what is (the session says "changed" otherwise) */
   update_combos (self);
 }
 
@@ -425,38 +430,33 @@ on_profile_selected (AdwComboRow *row, GParamSpec *pspec, LbPrecisionView *self)
   profile = i > 0 && i <= lb_recipe_get_n_profiles (recipe)
             ? lb_recipe_get_profile_name (recipe, i - 1) : NULL;
   what = profile != NULL ? g_strdup_printf (_("Profile %s"), profile) : g_strdup (_("No profile"));
-  lb_session_apply_recipe (self->session, recipe, profile, what);
-  update_combos (self);
+  if (!lb_session_apply_recipe (self->session, recipe, profile, what))
+    update_combos (self);
 }
 
 /* ---- rules ---------------------------------------------------------------------- */
 
-static GtkWidget *
-type_dropdown_new (LbPrecisionView *self, LbType type)
+/* One row of the rule list; rows stay in place and only change their text
+ * when the rules change, so that an edit does not rebuild the list */
+typedef struct {
+  GtkWidget     *row;        /* AdwEntryRow: the pattern */
+  GtkDropDown   *dropdown;   /* the type */
+  GtkStringList *names;      /* the drop-down's types */
+  GtkLabel      *extra;      /* layers, condition, force */
+} RuleRow;
+
+static guint
+type_index (RuleRow *rr, LbType type)
 {
-  g_autoptr (GtkStringList) names = gtk_string_list_new (NULL);
-  GtkWidget *dropdown;
-  guint selected = GTK_INVALID_LIST_POSITION;
+  const char *name = lb_type_get_name (type);
+  GListModel *model = G_LIST_MODEL (rr->names);
 
-  for (guint i = 0; i < self->types->len; i++)
-    {
-      LbType t = g_array_index (self->types, LbType, i);
-
-      gtk_string_list_append (names, lb_type_get_name (t));
-      if (t == type)
-        selected = i;
-    }
-  if (selected == GTK_INVALID_LIST_POSITION)
-    {
-      /* a type a recipe may name but the editor does not offer */
-      gtk_string_list_append (names, lb_type_get_name (type));
-      selected = self->types->len;
-    }
-  dropdown = gtk_drop_down_new (G_LIST_MODEL (g_steal_pointer (&names)), NULL);
-  gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), selected);
-  gtk_widget_set_valign (dropdown, GTK_ALIGN_CENTER);
-  gtk_widget_set_tooltip_text (dropdown, _("Type"));
-  return dropdown;
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    if (g_strcmp0 (gtk_string_list_get_string (rr->names, i), name) == 0)
+      return i;
+  /* a type a recipe may name but the editor does not offer */
+  gtk_string_list_append (rr->names, name != NULL ? name : "?");
+  return g_list_model_get_n_items (model) - 1;
 }
 
 static void
@@ -496,18 +496,22 @@ static void
 on_rule_type_selected (GtkDropDown *dropdown, GParamSpec *pspec, LbPrecisionView *self)
 {
   guint index = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (dropdown), "lb-rule-index"));
-  guint selected = gtk_drop_down_get_selected (dropdown);
+  GtkStringObject *item = gtk_drop_down_get_selected_item (dropdown);
   g_autoptr (GPtrArray) rules = NULL;
   g_autofree char *what = NULL;
   LbRecipeRule *rule;
+  LbType type;
 
-  if (self->updating || selected >= self->types->len)
+  if (self->updating || item == NULL
+      || !lb_type_from_name (gtk_string_object_get_string (item), &type))
     return;
   rules = lb_recipe_edit_copy_rules (lb_session_get_recipe (self->session));
   if (index >= rules->len)
     return;
   rule = g_ptr_array_index (rules, index);
-  rule->type = g_array_index (self->types, LbType, selected);
+  if (rule->type == type)
+    return;
+  rule->type = type;
   /* Translators: "Rule 3: Q8_0" */
   what = g_strdup_printf (_("Rule %u: %s"), index + 1, lb_type_get_name (rule->type));
   set_rules (self, rules, what);
@@ -545,11 +549,83 @@ add_rule_action (GtkWidget  *widget,
 }
 
 static void
-clear_rule_rows (LbPrecisionView *self)
+clear_rule_rows (LbPrecisionView *self, guint keep)
 {
-  for (guint i = 0; i < self->rule_rows->len; i++)
-    adw_preferences_group_remove (self->rules_group, g_ptr_array_index (self->rule_rows, i));
-  g_ptr_array_set_size (self->rule_rows, 0);
+  while (self->rule_rows->len > keep)
+    {
+      RuleRow *rr = g_ptr_array_index (self->rule_rows, self->rule_rows->len - 1);
+
+      adw_preferences_group_remove (self->rules_group, rr->row);
+      g_ptr_array_remove_index (self->rule_rows, self->rule_rows->len - 1);
+    }
+}
+
+static RuleRow *
+rule_row_new (LbPrecisionView *self, guint index)
+{
+  RuleRow *rr = g_new0 (RuleRow, 1);
+  GtkWidget *remove = gtk_button_new_from_icon_name ("user-trash-symbolic");
+  g_autofree char *title = NULL;
+
+  rr->row = adw_entry_row_new ();
+  /* Translators: the title of a rule's pattern entry */
+  title = g_strdup_printf (_("Rule %u"), index + 1);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (rr->row), title);
+  adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (rr->row), TRUE);
+  g_object_set_data (G_OBJECT (rr->row), "lb-rule-index", GUINT_TO_POINTER (index));
+  g_signal_connect (rr->row, "apply", G_CALLBACK (on_rule_pattern_applied), self);
+
+  rr->extra = GTK_LABEL (gtk_label_new (NULL));
+  gtk_widget_add_css_class (GTK_WIDGET (rr->extra), "dim-label");
+  gtk_widget_add_css_class (GTK_WIDGET (rr->extra), "caption");
+  adw_entry_row_add_suffix (ADW_ENTRY_ROW (rr->row), GTK_WIDGET (rr->extra));
+
+  rr->names = gtk_string_list_new (NULL);
+  for (guint i = 0; i < self->types->len; i++)
+    gtk_string_list_append (rr->names, lb_type_get_name (g_array_index (self->types, LbType, i)));
+  rr->dropdown = GTK_DROP_DOWN (gtk_drop_down_new (G_LIST_MODEL (rr->names), NULL));
+  gtk_widget_set_valign (GTK_WIDGET (rr->dropdown), GTK_ALIGN_CENTER);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (rr->dropdown), _("Type"));
+  g_object_set_data (G_OBJECT (rr->dropdown), "lb-rule-index", GUINT_TO_POINTER (index));
+  g_signal_connect (rr->dropdown, "notify::selected", G_CALLBACK (on_rule_type_selected), self);
+  adw_entry_row_add_suffix (ADW_ENTRY_ROW (rr->row), GTK_WIDGET (rr->dropdown));
+
+  gtk_widget_set_tooltip_text (remove, _("Remove This Rule"));
+  gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (remove, "flat");
+  g_object_set_data (G_OBJECT (remove), "lb-rule-index", GUINT_TO_POINTER (index));
+  g_signal_connect (remove, "clicked", G_CALLBACK (on_rule_removed), self);
+  adw_entry_row_add_suffix (ADW_ENTRY_ROW (rr->row), remove);
+
+  adw_preferences_group_add (self->rules_group, rr->row);
+  return rr;
+}
+
+static void
+rule_row_show (LbPrecisionView *self, RuleRow *rr, const LbRecipeRule *rule)
+{
+  GString *extra = g_string_new (NULL);
+
+  if (g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (rr->row)), rule->pattern) != 0)
+    gtk_editable_set_text (GTK_EDITABLE (rr->row), rule->pattern);
+  gtk_widget_remove_css_class (rr->row, "error");
+  gtk_drop_down_set_selected (rr->dropdown, type_index (rr, rule->type));
+
+  if (rule->layers != NULL)
+    /* Translators: a rule's layer selector, "layers more-bits" */
+    g_string_append_printf (extra, _("layers %s"), rule->layers);
+  if (rule->when != NULL)
+    g_string_append_printf (extra, "%s%s %s", extra->len > 0 ? " · " : "",
+                            /* Translators: a rule's condition, "when imatrix" */
+                            C_("rule condition", "when"), rule->when);
+  if (rule->force)
+    g_string_append_printf (extra, "%s%s", extra->len > 0 ? " · " : "",
+                            /* Translators: a rule that also applies to norms and biases */
+                            _("also vectors"));
+  if (g_strcmp0 (gtk_label_get_label (rr->extra), extra->str) != 0)
+    gtk_label_set_label (rr->extra, extra->str);
+  gtk_widget_set_visible (GTK_WIDGET (rr->extra), extra->len > 0);
+  g_string_free (extra, TRUE);
 }
 
 static void
@@ -558,81 +634,29 @@ fill_rules (LbPrecisionView *self)
   LbRecipe *recipe = lb_session_get_recipe (self->session);
   guint n = recipe != NULL ? lb_recipe_get_n_rules (recipe, NULL) : 0;
 
-  if (recipe == self->shown_recipe && self->rule_rows->len > 0)
+  if (recipe == self->shown_recipe && self->shown_recipe != NULL)
     return;
   g_clear_pointer (&self->shown_recipe, lb_recipe_unref);
   self->shown_recipe = recipe != NULL ? lb_recipe_ref (recipe) : NULL;
-  clear_rule_rows (self);
 
-  if (n == 0)
-    {
-      GtkWidget *row = adw_action_row_new ();
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->no_rules_row),
+                                 recipe == NULL ? _("The Model’s Own Types") : _("No Rules"));
+  adw_action_row_set_subtitle (self->no_rules_row,
+    recipe == NULL ? _("Choose a preset or set types in the grid: your choices become "
+                       "rules here.")
+                   : _("Every tensor takes the defaults below."));
+  gtk_widget_set_visible (GTK_WIDGET (self->no_rules_row), n == 0);
 
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
-                                     recipe == NULL ? _("The Model’s Own Types")
-                                                    : _("No Rules"));
-      adw_action_row_set_subtitle (ADW_ACTION_ROW (row),
-        recipe == NULL ? _("Choose a preset or set types in the grid: your choices become "
-                           "rules here.")
-                       : _("Every tensor takes the defaults below."));
-      gtk_widget_add_css_class (row, "dim-label");
-      adw_preferences_group_add (self->rules_group, row);
-      g_ptr_array_add (self->rule_rows, row);
-      return;
-    }
-
+  self->updating = TRUE;
+  clear_rule_rows (self, n);
   for (guint i = 0; i < n; i++)
     {
-      const LbRecipeRule *rule = lb_recipe_get_rule (recipe, NULL, i);
-      GtkWidget *row = adw_entry_row_new ();
-      GtkWidget *dropdown = type_dropdown_new (self, rule->type);
-      GtkWidget *remove = gtk_button_new_from_icon_name ("user-trash-symbolic");
-      g_autofree char *title = NULL;
-      GString *extra = g_string_new (NULL);
-
-      /* Translators: the title of a rule's pattern entry */
-      title = g_strdup_printf (_("Rule %u"), i + 1);
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-      gtk_editable_set_text (GTK_EDITABLE (row), rule->pattern);
-      adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (row), TRUE);
-      g_object_set_data (G_OBJECT (row), "lb-rule-index", GUINT_TO_POINTER (i));
-      g_signal_connect (row, "apply", G_CALLBACK (on_rule_pattern_applied), self);
-
-      if (rule->layers != NULL)
-        /* Translators: a rule's layer selector, "layers more-bits" */
-        g_string_append_printf (extra, _("layers %s"), rule->layers);
-      if (rule->when != NULL)
-        g_string_append_printf (extra, "%s%s %s", extra->len > 0 ? " · " : "",
-                                /* Translators: a rule's condition, "when imatrix" */
-                                C_("rule condition", "when"), rule->when);
-      if (rule->force)
-        g_string_append_printf (extra, "%s%s", extra->len > 0 ? " · " : "",
-                                /* Translators: a rule that also applies to norms and biases */
-                                _("also vectors"));
-      if (extra->len > 0)
-        {
-          GtkWidget *label = gtk_label_new (extra->str);
-
-          gtk_widget_add_css_class (label, "dim-label");
-          gtk_widget_add_css_class (label, "caption");
-          adw_entry_row_add_suffix (ADW_ENTRY_ROW (row), label);
-        }
-      g_string_free (extra, TRUE);
-
-      g_object_set_data (G_OBJECT (dropdown), "lb-rule-index", GUINT_TO_POINTER (i));
-      g_signal_connect (dropdown, "notify::selected", G_CALLBACK (on_rule_type_selected), self);
-      adw_entry_row_add_suffix (ADW_ENTRY_ROW (row), dropdown);
-
-      gtk_widget_set_tooltip_text (remove, _("Remove This Rule"));
-      gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
-      gtk_widget_add_css_class (remove, "flat");
-      g_object_set_data (G_OBJECT (remove), "lb-rule-index", GUINT_TO_POINTER (i));
-      g_signal_connect (remove, "clicked", G_CALLBACK (on_rule_removed), self);
-      adw_entry_row_add_suffix (ADW_ENTRY_ROW (row), remove);
-
-      adw_preferences_group_add (self->rules_group, row);
-      g_ptr_array_add (self->rule_rows, row);
+      if (i >= self->rule_rows->len)
+        g_ptr_array_add (self->rule_rows, rule_row_new (self, i));
+      rule_row_show (self, g_ptr_array_index (self->rule_rows, i),
+                     lb_recipe_get_rule (recipe, NULL, i));
     }
+  self->updating = FALSE;
 }
 
 static void
@@ -678,6 +702,9 @@ update_busy (LbPrecisionView *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->rules_group), !busy);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "precision.add-rule", !busy);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "precision.open-recipe", !busy);
+  /* an edit that failed or was cancelled leaves the combos as they were */
+  if (!busy && self->session != NULL)
+    update_combos (self);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "precision.fit-budget",
                                  !busy && self->fit_job == NULL);
   update_selection (self);
@@ -708,7 +735,7 @@ lb_precision_view_set_session (LbPrecisionView *self, LbSession *session)
     lb_job_cancel (self->fit_job);
   g_set_object (&self->session, session);
   g_clear_pointer (&self->shown_recipe, lb_recipe_unref);
-  clear_rule_rows (self);
+  clear_rule_rows (self, 0);
 
   if (session != NULL)
     {
@@ -1143,6 +1170,9 @@ build_rules_group (LbPrecisionView *self)
   adw_preferences_group_set_header_suffix (group, icon_button ("list-add-symbolic",
                                                                _("Add a Rule"),
                                                                "precision.add-rule"));
+  self->no_rules_row = ADW_ACTION_ROW (adw_action_row_new ());
+  gtk_widget_add_css_class (GTK_WIDGET (self->no_rules_row), "dim-label");
+  adw_preferences_group_add (group, GTK_WIDGET (self->no_rules_row));
   self->rules_group = group;
   return GTK_WIDGET (group);
 }
@@ -1230,7 +1260,7 @@ lb_precision_view_init (LbPrecisionView *self)
       if (traits != NULL && traits->from_float != NULL)
         g_array_append_val (self->types, edit_types[i]);
     }
-  self->rule_rows = g_ptr_array_new ();
+  self->rule_rows = g_ptr_array_new_with_free_func (g_free);
   self->presets = lb_recipe_list_presets ();
 
   adw_status_page_set_icon_name (ADW_STATUS_PAGE (empty), "lb-precision-symbolic");

@@ -6,6 +6,7 @@
  * new one and leaves its argument as it was. */
 #pragma once
 
+#include "lb-recipe.h"
 #include "lowbit.h"
 
 G_BEGIN_DECLS

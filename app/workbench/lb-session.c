@@ -78,8 +78,12 @@ struct _LbSession
 
   LbEvalResult  *eval;
   guint          eval_revision;
+  char          *eval_label;
+  guint64        eval_file_bytes;
   LbBenchResult *bench;
   guint          bench_revision;
+  char          *bench_label;
+  guint64        bench_memory;
 };
 
 G_DEFINE_FINAL_TYPE (LbSession, lb_session, G_TYPE_OBJECT)
@@ -133,6 +137,8 @@ lb_session_finalize (GObject *object)
   g_clear_pointer (&self->history, g_ptr_array_unref);
   g_clear_pointer (&self->eval, lb_eval_result_free);
   g_clear_pointer (&self->bench, lb_bench_result_free);
+  g_clear_pointer (&self->eval_label, g_free);
+  g_clear_pointer (&self->bench_label, g_free);
   g_clear_object (&self->variant);
   g_clear_object (&self->model);
 
@@ -834,6 +840,9 @@ lb_session_set_eval_result (LbSession    *self,
   g_clear_pointer (&self->eval, lb_eval_result_free);
   self->eval = result;
   self->eval_revision = revision;
+  g_free (self->eval_label);
+  self->eval_label = g_strdup (label);
+  self->eval_file_bytes = file_bytes;
   g_signal_emit (self, signals[MEASURED], 0);
 }
 
@@ -841,13 +850,17 @@ void
 lb_session_set_bench_result (LbSession     *self,
                              LbBenchResult *result,
                              guint          revision,
-                             const char    *label)
+                             const char    *label,
+                             guint64        memory_bytes)
 {
   g_return_if_fail (LB_IS_SESSION (self));
 
   g_clear_pointer (&self->bench, lb_bench_result_free);
   self->bench = result;
   self->bench_revision = revision;
+  g_free (self->bench_label);
+  self->bench_label = g_strdup (label);
+  self->bench_memory = memory_bytes;
   g_signal_emit (self, signals[MEASURED], 0);
 }
 
@@ -867,6 +880,27 @@ lb_session_get_bench_result (LbSession *self, guint *revision)
   if (revision != NULL)
     *revision = self->bench_revision;
   return self->bench;
+}
+
+const char *
+lb_session_get_eval_label (LbSession *self)
+{
+  g_return_val_if_fail (LB_IS_SESSION (self), NULL);
+  return self->eval_label;
+}
+
+const char *
+lb_session_get_bench_label (LbSession *self)
+{
+  g_return_val_if_fail (LB_IS_SESSION (self), NULL);
+  return self->bench_label;
+}
+
+guint64
+lb_session_get_bench_memory (LbSession *self)
+{
+  g_return_val_if_fail (LB_IS_SESSION (self), 0);
+  return self->bench_memory;
 }
 
 double

@@ -80,11 +80,17 @@ gboolean     lb_session_redo           (LbSession *self);
  * started. Emits "measured". */
 void         lb_session_set_eval_result  (LbSession *self, LbEvalResult *result, guint revision,
                                           const char *label, guint64 file_bytes);
+/* memory_bytes: the figure the memory target is checked against */
 void         lb_session_set_bench_result (LbSession *self, LbBenchResult *result, guint revision,
-                                          const char *label);
+                                          const char *label, guint64 memory_bytes);
 /* NULL when none was measured; *revision the types it measured */
 const LbEvalResult  *lb_session_get_eval_result  (LbSession *self, guint *revision);
 const LbBenchResult *lb_session_get_bench_result (LbSession *self, guint *revision);
+
+/* what the measurements were made of ("Q4_K_M") */
+const char  *lb_session_get_eval_label   (LbSession *self);
+const char  *lb_session_get_bench_label  (LbSession *self);
+guint64      lb_session_get_bench_memory (LbSession *self);
 
 /* Accuracy loss in percent as the brief means it: the share of scored
  * positions where the next token the variant would pick differs from the

@@ -11,230 +11,37 @@
 
 #include <json-glib/json-glib.h>
 
-#include "lb-application.h"
-#include "lb-stall-monitor.h"
+#include "lb-export-view.h"
+#include "lb-gui-test.h"
+#include "lb-precision-view.h"
 #include "lb-target-tile.h"
 #include "lb-test-util.h"
 #include "lb-widgets.h"
-#include "lb-window.h"
 
-#define STALL_BUDGET_MS 50.0
+#define app lb_gui_app
+#define tmpdir lb_gui_tmpdir
+#define screenshot_dir lb_gui_screenshot_dir
+#define active_window lb_gui_window
+#define last_job lb_gui_last_job
+#define spin lb_gui_spin
+#define wait_for lb_gui_wait_for
+#define grouped lb_gui_grouped
+#define report_stall lb_gui_report_stall
+#define assert_shows(window, text) lb_gui_assert_shows (GTK_WIDGET (window), (text))
 
-static LbApplication *app;
-static char *screenshot_dir;
-static char *tmpdir;
-
-/* Waiting */
-
-static gboolean
-wake_up (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-typedef gboolean (*Condition) (gpointer data);
-
-static gboolean
-wait_for (Condition condition, gpointer data, guint timeout_ms)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-  guint tick = g_timeout_add (20, wake_up, NULL);
-  gboolean ok;
-
-  while (!(ok = condition (data)) && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (tick);
-  return ok;
-}
-
-static gboolean
-elapsed_cond (gpointer data)
-{
-  return g_get_monotonic_time () >= *(gint64 *) data;
-}
-
-static void
-spin (guint ms)
-{
-  gint64 until = g_get_monotonic_time () + (gint64) ms * 1000;
-
-  wait_for (elapsed_cond, &until, ms + 1000);
-}
-
-static gboolean
-job_finished_cond (gpointer data)
-{
-  return !lb_job_is_running (LB_JOB (data)) && lb_job_get_max_stall_ms (LB_JOB (data)) >= 0.0;
-}
-
-static LbJob *
-last_job (LbWindow *window)
-{
-  GListModel *jobs = lb_window_get_jobs (window);
-  guint n = g_list_model_get_n_items (jobs);
-
-  g_assert_cmpuint (n, >, 0);
-  return g_list_model_get_item (jobs, n - 1);
-}
-
-/* Waits for the job and for the window to show its result */
 static void
 wait_job (LbJob *job)
 {
-  if (!wait_for (job_finished_cond, job, 60000))
-    g_error ("job \"%s\" did not finish in 60 s", lb_job_get_title (job));
-}
-
-static gboolean mapped_cond (gpointer data);
-
-/* The window, opened as a user would (on the sample model) if there is none */
-static LbWindow *
-active_window (void)
-{
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
-
-  if (window == NULL)
-    {
-      g_application_activate (G_APPLICATION (app));
-      window = gtk_application_get_active_window (GTK_APPLICATION (app));
-    }
-  g_assert_true (LB_IS_WINDOW (window));
-  g_assert_true (wait_for (mapped_cond, window, 10000));
-  return LB_WINDOW (window);
-}
-
-static gboolean
-mapped_cond (gpointer data)
-{
-  return gtk_widget_get_mapped (GTK_WIDGET (data));
-}
-
-/* Reading the window */
-
-static void
-collect_labels (GtkWidget *widget, GPtrArray *texts)
-{
-  if (!gtk_widget_get_mapped (widget))
-    return;
-  if (GTK_IS_LABEL (widget))
-    g_ptr_array_add (texts, (gpointer) gtk_label_get_text (GTK_LABEL (widget)));
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    collect_labels (child, texts);
-}
-
-static gboolean
-shows_label (LbWindow *window, const char *text)
-{
-  g_autoptr (GPtrArray) texts = g_ptr_array_new ();
-
-  collect_labels (GTK_WIDGET (window), texts);
-  for (guint i = 0; i < texts->len; i++)
-    if (g_strcmp0 (g_ptr_array_index (texts, i), text) == 0)
-      return TRUE;
-  return FALSE;
-}
-
-static void
-assert_shows (LbWindow *window, const char *text)
-{
-  if (!shows_label (window, text))
-    {
-      g_autoptr (GPtrArray) texts = g_ptr_array_new ();
-      g_autofree char *all = NULL;
-
-      collect_labels (GTK_WIDGET (window), texts);
-      g_ptr_array_add (texts, NULL);
-      all = g_strjoinv (" | ", (char **) texts->pdata);
-      g_error ("the window shows no label \"%s\"; it shows: %s", text, all);
-    }
+  lb_gui_wait_job (job, 60000);
 }
 
 static void
 find_widgets (GtkWidget *widget, GType type, GPtrArray *found)
 {
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    g_ptr_array_add (found, widget);
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    find_widgets (child, type, found);
-}
+  g_autoptr (GPtrArray) all = lb_gui_find (widget, type);
 
-/* "7,085,312" without relying on the workbench's own formatter */
-static char *
-grouped (guint64 n)
-{
-  g_autofree char *digits = g_strdup_printf ("%" G_GUINT64_FORMAT, n);
-  GString *s = g_string_new (NULL);
-  gsize len = strlen (digits);
-
-  for (gsize i = 0; i < len; i++)
-    {
-      if (i > 0 && (len - i) % 3 == 0)
-        g_string_append_c (s, ',');
-      g_string_append_c (s, digits[i]);
-    }
-  return g_string_free (s, FALSE);
-}
-
-/* Screenshots: the window drawn through its own renderer */
-
-static void
-save_screenshot (LbWindow *window, const char *view)
-{
-  const char *lang = g_getenv ("LANGUAGE");
-  g_autofree char *name = NULL;
-  g_autofree char *path = NULL;
-  g_autoptr (GdkPaintable) paintable = NULL;
-  g_autoptr (GdkTexture) texture = NULL;
-  GtkSnapshot *snapshot;
-  GskRenderNode *node;
-  GskRenderer *renderer;
-  int width, height;
-
-  if (screenshot_dir == NULL)
-    return;
-
-  lb_window_show_view (window, view);
-  spin (700);  /* crossfades and the first frames */
-
-  if (lang == NULL || *lang == '\0' || g_str_has_prefix (lang, "en"))
-    lang = "en";
-  name = g_strdup_printf ("%s-%s.png", view, lang);
-  path = g_build_filename (screenshot_dir, name, NULL);
-
-  width = gtk_widget_get_width (GTK_WIDGET (window));
-  height = gtk_widget_get_height (GTK_WIDGET (window));
-  paintable = gtk_widget_paintable_new (GTK_WIDGET (window));
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-  renderer = gtk_native_get_renderer (GTK_NATIVE (window));
-  texture = gsk_renderer_render_texture (renderer, node,
-                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
-  gsk_render_node_unref (node);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot %s (%d×%d)", path, width, height);
-}
-
-/* The main loop while a job ran, seen by the window's monitor (from the
- * job's start until 150 ms after its result landed) and by this test's own
- * 10 ms timer (from the action until the job's end was recorded). The
- * budget is on the main thread's CPU time between two ticks: on a loaded
- * machine (2 cores shared with builds) the wall-clock gap also counts time
- * spent waiting for a processor, so it is reported but not asserted. */
-static void
-report_stall (const char *what, LbJob *job, LbStallMonitor *monitor)
-{
-  g_test_message ("%s took %.0f ms; longest main-loop stall: %.1f ms wall clock, "
-                  "%.1f ms main-thread CPU (window's monitor); %.1f ms wall, %.1f ms CPU "
-                  "(test's 10 ms timer, action to result on screen); budget %.0f ms",
-                  what, lb_job_get_elapsed (job) * 1000, lb_job_get_max_stall_ms (job),
-                  lb_job_get_max_busy_ms (job), lb_stall_monitor_get_max_gap_ms (monitor),
-                  lb_stall_monitor_get_max_busy_ms (monitor), STALL_BUDGET_MS);
-  g_assert_cmpfloat (lb_job_get_max_busy_ms (job), <, STALL_BUDGET_MS);
-  g_assert_cmpfloat (lb_stall_monitor_get_max_busy_ms (monitor), <, STALL_BUDGET_MS);
+  for (guint i = 0; i < all->len; i++)
+    g_ptr_array_add (found, g_ptr_array_index (all, i));
 }
 
 /* Expected numbers from the files themselves */
@@ -378,7 +185,6 @@ test_open_hf_folder (void)
   assert_shows (window, params);
   assert_shows (window, layers);
   assert_shows (window, g_dgettext (GETTEXT_PACKAGE, "Hugging Face folder"));
-  save_screenshot (window, "overview");
 
   /* the precision map: one row per layer, seven kinds, each cell in the
    * dtype config.json names (the HF folder stores every matrix in it) */
@@ -387,8 +193,10 @@ test_open_hf_folder (void)
     LbPrecisionGrid *grid;
     const char *dtype = config_dtype (config);
 
-    find_widgets (GTK_WIDGET (window), LB_TYPE_PRECISION_GRID, grids);
-    g_assert_cmpuint (grids->len, ==, 1);
+    find_widgets (GTK_WIDGET (lb_gui_find_one (GTK_WIDGET (window), LB_TYPE_PRECISION_VIEW)),
+                  LB_TYPE_PRECISION_GRID, grids);
+    /* the layers' grid and the one of the tensors outside them */
+    g_assert_cmpuint (grids->len, ==, 2);
     grid = g_ptr_array_index (grids, 0);
     g_assert_cmpuint (lb_precision_grid_get_n_rows (grid), ==, (guint) n_layers);
     g_assert_cmpuint (lb_precision_grid_get_n_cols (grid), ==, 7);
@@ -399,7 +207,6 @@ test_open_hf_folder (void)
     spin (200);
     g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (grid)));
   }
-  save_screenshot (window, "precision");
   lb_window_show_view (window, "overview");
 }
 
@@ -589,18 +396,28 @@ test_export (void)
   g_autofree char *promised = NULL;
   LbWindow *window = active_window ();
   LbModel *model = lb_window_get_model (window);
+  GtkWidget *view;
   const LbTensor *t;
   guint64 bytes = 0;
   gsize len;
 
   g_assert_nonnull (model);
 
-  /* F16 in the export page's type row, as a user would pick it */
+  /* F16 in the export page's type row, as a user would pick it, without
+   * the recipe, report and checks (the quantized export test has them) */
   lb_window_show_view (window, "export");
   spin (200);
-  find_widgets (GTK_WIDGET (window), ADW_TYPE_COMBO_ROW, combos);
+  view = lb_gui_find_one (GTK_WIDGET (window), LB_TYPE_EXPORT_VIEW);
+  find_widgets (view, ADW_TYPE_COMBO_ROW, combos);
   g_assert_cmpuint (combos->len, ==, 1);
   select_combo_text (g_ptr_array_index (combos, 0), "F16");
+  {
+    g_autoptr (GPtrArray) switches = lb_gui_find (view, GTK_TYPE_SWITCH);
+
+    g_assert_cmpuint (switches->len, ==, 3);
+    for (guint i = 0; i < switches->len; i++)
+      gtk_switch_set_active (g_ptr_array_index (switches, i), FALSE);
+  }
 
   monitor = lb_stall_monitor_new (10);
   gtk_widget_activate_action (GTK_WIDGET (window), "win.export-gguf", "s", path);
@@ -631,8 +448,9 @@ test_export (void)
   spin (300);
   assert_shows (window, promised);
   assert_shows (window, "mini-qwen2-f16.gguf");
-  save_screenshot (window, "export");
   lb_window_show_view (window, "overview");
+  /* back to the map's own choice for the tests that follow */
+  select_combo_text (g_ptr_array_index (combos, 0), g_dgettext (GETTEXT_PACKAGE, "As the Precision Map Says"));
 }
 
 int
@@ -677,7 +495,9 @@ main (int argc, char **argv)
   g_test_add_func ("/lowbit/workbench/targets", test_targets);
   g_test_add_func ("/lowbit/workbench/menu-windows", test_menu_windows);
   g_test_add_func ("/lowbit/workbench/export", test_export);
+  lb_gui_add_view_tests ();
   status = g_test_run ();
+  lb_gui_view_tests_cleanup ();
 
   /* close like a user would: windows save their state, jobs are cancelled */
   g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
