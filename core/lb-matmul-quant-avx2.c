@@ -289,7 +289,9 @@ lb_mm_q6_k_tile_avx2_n (const guint NR, const guint NT, gint64 n, const void *w,
               const guint8 *ql = wb->ql + 64 * h;
               __m256i ql0 = load32 (ql), ql1 = load32 (ql + 32), qh = load32 (wb->qh + 32 * h);
               /* this half's 8 scales in both 128-bit lanes */
-              __m256i sch = _mm256_permute2x128_si256 (sc16, sc16, h ? 0x11 : 0x00);
+              /* (the immediate must be a constant for clang, hence two calls) */
+              __m256i sch = h ? _mm256_permute2x128_si256 (sc16, sc16, 0x11)
+                              : _mm256_permute2x128_si256 (sc16, sc16, 0x00);
 
               UNROLL for (int g = 0; g < 4; g++)
                 {

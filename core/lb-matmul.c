@@ -14,6 +14,9 @@
 
 #include <math.h>
 #include <stdlib.h>
+#ifdef LB_MATMUL_HAVE_AVX2_BUILD
+#include <cpuid.h>
+#endif
 #include <string.h>
 
 #include "lb-error.h"
@@ -265,9 +268,12 @@ const LbMatmulKernels *
 lb_matmul_kernels_avx2 (void)
 {
 #ifdef LB_MATMUL_HAVE_AVX2_BUILD
+  unsigned int eax, ebx, ecx, edx;
+
+  /* F16C through cpuid: clang 14's __builtin_cpu_supports does not know it */
   __builtin_cpu_init ();
   if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma")
-      && __builtin_cpu_supports ("f16c"))
+      && __get_cpuid (1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C) != 0)
     return &lb_matmul_avx2_kernels;
 #endif
   return NULL;
