@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
 shared=${LB_SHARED_DIR:-$src/../shared}
-fuzz_seconds=${LB_FUZZ_SECONDS:-30}
+fuzz_seconds=${LB_FUZZ_SECONDS:-20}
 
 tools/deps.sh --test
 
