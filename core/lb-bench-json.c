@@ -91,9 +91,11 @@ lb_bench_result_to_json (const LbBenchResult *r, LbModel *model)
 
   add_double (b, "prompt_tok_s", r->prompt_tok_s);
   add_double (b, "prompt_tok_s_stddev", r->prompt_tok_s_stddev);
+  add_double (b, "prompt_tok_s_best", r->prompt_tok_s_best);
   add_double (b, "ttft_ms", r->ttft_ms);
   add_double (b, "decode_tok_s", r->decode_tok_s);
   add_double (b, "decode_tok_s_stddev", r->decode_tok_s_stddev);
+  add_double (b, "decode_tok_s_best", r->decode_tok_s_best);
   json_builder_set_member_name (b, "decode_ms");
   json_builder_begin_object (b);
   add_double (b, "mean", r->decode_ms_mean);

@@ -76,12 +76,16 @@ compare_doubles (const void *a, const void *b)
 }
 
 static void
-mean_stddev (const double *v, guint n, double *mean, double *stddev)
+mean_stddev (const double *v, guint n, double *mean, double *stddev, double *best)
 {
   double sum = 0.0, sq = 0.0;
 
   for (guint i = 0; i < n; i++)
-    sum += v[i];
+    {
+      sum += v[i];
+      if (best && (i == 0 || v[i] > *best))
+        *best = v[i];
+    }
   *mean = n ? sum / n : 0.0;
   for (guint i = 0; i < n; i++)
     sq += (v[i] - *mean) * (v[i] - *mean);
@@ -212,14 +216,16 @@ finish_stats (LbBenchResult *r, const double *prompt_s, const double *decode_s,
     {
       for (guint i = 0; i < p->n_repeat; i++)
         rate[i] = p->n_prompt / MAX (prompt_s[i], 1e-9);
-      mean_stddev (rate, p->n_repeat, &r->prompt_tok_s, &r->prompt_tok_s_stddev);
+      mean_stddev (rate, p->n_repeat, &r->prompt_tok_s, &r->prompt_tok_s_stddev,
+                   &r->prompt_tok_s_best);
     }
-  mean_stddev (ttft, p->n_repeat, &r->ttft_ms, &sum);
+  mean_stddev (ttft, p->n_repeat, &r->ttft_ms, &sum, NULL);
   if (n_steps > 0)
     {
       for (guint i = 0; i < p->n_repeat; i++)
         rate[i] = p->n_gen / MAX (decode_s[i], 1e-9);
-      mean_stddev (rate, p->n_repeat, &r->decode_tok_s, &r->decode_tok_s_stddev);
+      mean_stddev (rate, p->n_repeat, &r->decode_tok_s, &r->decode_tok_s_stddev,
+                   &r->decode_tok_s_best);
       sum = 0.0;
       for (guint i = 0; i < n_steps; i++)
         sum += steps[i];

@@ -40,9 +40,11 @@ typedef struct {
   /* speed, over all repeats */
   double   prompt_tok_s;          /* mean of each repeat's n_prompt / prompt time */
   double   prompt_tok_s_stddev;
+  double   prompt_tok_s_best;     /* the fastest repeat (on a shared machine, the least disturbed) */
   double   ttft_ms;               /* mean time from the prompt's start to the first token */
   double   decode_tok_s;          /* mean of each repeat's n_gen / decode time */
   double   decode_tok_s_stddev;
+  double   decode_tok_s_best;
   double   decode_ms_mean;        /* over every decode step */
   double   decode_ms_p50;
   double   decode_ms_p95;

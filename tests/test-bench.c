@@ -102,6 +102,8 @@ check_result (const LbBenchResult *r, guint n_prompt, guint n_gen, guint n_repea
   g_assert_cmpfloat (r->prompt_tok_s, >, 0.0);
   g_assert_cmpfloat (r->decode_tok_s, >, 0.0);
   g_assert_cmpfloat (r->ttft_ms, >, 0.0);
+  g_assert_cmpfloat (r->prompt_tok_s_best, >=, r->prompt_tok_s * (1 - 1e-12));
+  g_assert_cmpfloat (r->decode_tok_s_best, >=, r->decode_tok_s * (1 - 1e-12));
   g_assert_cmpfloat (r->decode_ms_mean, >, 0.0);
   g_assert_cmpfloat (r->decode_ms_p50, <=, r->decode_ms_p95);
   g_assert_cmpfloat (r->decode_ms_p50, >, 0.0);

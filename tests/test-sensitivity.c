@@ -17,7 +17,7 @@
 #include "lb-variant.h"
 #include "lb-test-util.h"
 
-#define CTX    64
+#define CTX    32
 #define CHUNKS 2
 
 static LbModel *

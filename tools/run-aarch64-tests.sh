@@ -22,18 +22,25 @@ shared=${LB_SHARED_DIR:-$src/../shared}
 build=${LB_AARCH64_BUILD:-build-aarch64}
 
 # Under emulation a test runs 10-50 times slower than natively, so this is
-# the subset of the core suite that covers what differs on AArch64 (kernels,
-# byte order of the file formats, the engine end to end) within a few
-# minutes. Left out, each taking minutes under qemu or only re-testing
-# architecture-independent logic: archs, quant-llamacpp, ref-engine,
-# tokenizer-bpe, quantize, imatrix, eval, sensitivity, planner, synth,
-# bench, prune, validate, delta, delta-crash, variant, tensor-error,
-# layer-error, safetensors, hf-import, llama2c, sign, eval-metrics, meta.
+# the subset of the core suite that covers what differs on AArch64 (the
+# kernels, byte order and alignment in the file formats, threads, the
+# engine end to end) within a few minutes. Left out because each takes
+# minutes under qemu (archs, quant-llamacpp, quantize, imatrix, eval,
+# sensitivity, layer-error, planner, prune, validate, ref-engine,
+# tokenizer-bpe, synth, variant) or only re-tests architecture-independent
+# logic already run natively (meta, safetensors, hf-import, llama2c, sign,
+# delta, delta-crash, eval-metrics, recipe, tensor-error, bench).
 default_tests="type half gguf gguf-malformed tokenizer model convert quant quant-simd
-               threadpool mempool matmul engine sampler memstat"
+               threadpool mempool matmul sampler memstat"
 tests=${LB_AARCH64_TESTS:-$default_tests}
-# the kernel tests (and the engine) once more without the dot products
-nodp_tests="quant-simd matmul engine"
+# The engine test takes about 40 s of emulated CPU per model: the fast
+# engine against the fp32 reference on the Q4_K_M (Q4_K + Q6_K tiles) and
+# Q8_0 files, the llama2.c model, the KV cache and concurrent sessions.
+engine_cases=${LB_AARCH64_ENGINE_CASES:-"vs-reference/mini-Q4_K_M-imatrix.gguf
+  vs-reference/mini-Q8_0.gguf vs-reference/stories260K cache sessions"}
+# without the dot products: the kernel tests and one quantized model
+nodp_tests="quant-simd matmul"
+nodp_engine_cases="vs-reference/mini-Q4_K_M-imatrix.gguf"
 
 # ---- 1. dependencies -------------------------------------------------------------
 sudo=""
@@ -85,8 +92,8 @@ if [ ! -d "$build" ]; then
     -Dshared_dir="$shared"
 fi
 meson configure "$build" -Dshared_dir="$shared" >/dev/null
-targets=(app/lowbit)
-for t in $tests; do
+targets=(app/lowbit tests/test-engine)
+for t in $tests $nodp_tests; do
   targets+=("tests/test-$t")
 done
 ninja -C "$build" "${targets[@]}"
@@ -101,20 +108,26 @@ count () {  # count LOG: add that run's results to the totals
   total_fail=$((total_fail + $(grep -c -E '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' "$1" || true)))
 }
 logs=$build/meson-logs
+run () {  # run LOGBASE QEMU_CPU EXPECT_DOTPROD TESTS [TEST-ARGS]: one meson test run
+  rm -f "$logs/$1.json"
+  # shellcheck disable=SC2086
+  QEMU_CPU=$2 LB_EXPECT_DOTPROD=$3 meson test -C "$build" --no-rebuild --print-errorlogs \
+    --num-processes 2 --timeout-multiplier 2 --logbase "$1" ${5:+--test-args "$5"} $4 || status=1
+  count "$logs/$1.json"
+}
+paths () {  # paths CASES: "-p /lowbit/engine/CASE ..." for g_test
+  local out="" c
+  for c in $1; do out="$out -p /lowbit/engine/$c"; done
+  echo "$out"
+}
 
 echo "== aarch64: core tests under qemu-aarch64 -cpu max (NEON with dot products) =="
-rm -f "$logs/aarch64-dotprod.json"
-# shellcheck disable=SC2086
-QEMU_CPU=max LB_EXPECT_DOTPROD=1 meson test -C "$build" --no-rebuild --print-errorlogs \
-  --num-processes 2 --timeout-multiplier 2 --logbase aarch64-dotprod $tests || status=1
-count "$logs/aarch64-dotprod.json"
+run aarch64-dotprod max 1 "$tests"
+run aarch64-dotprod-engine max 1 engine "$(paths "$engine_cases")"
 
 echo "== aarch64: kernel tests under qemu-aarch64 -cpu cortex-a53 (NEON without dot products) =="
-rm -f "$logs/aarch64-neon.json"
-# shellcheck disable=SC2086
-QEMU_CPU=cortex-a53 LB_EXPECT_DOTPROD=0 meson test -C "$build" --no-rebuild --print-errorlogs \
-  --num-processes 2 --timeout-multiplier 2 --logbase aarch64-neon $nodp_tests || status=1
-count "$logs/aarch64-neon.json"
+run aarch64-neon cortex-a53 0 "$nodp_tests"
+run aarch64-neon-engine cortex-a53 0 engine "$(paths "$nodp_engine_cases")"
 
 echo "aarch64: $total_ok passed, $total_fail failed"
 exit $status

@@ -543,7 +543,14 @@ lb_precision_grid_measure (GtkWidget      *widget,
   if (n > 0 && orientation == GTK_ORIENTATION_HORIZONTAL)
     *natural = 96 + (int) MIN (n, 64) * 72;
   else if (n > 0)
-    *natural = 130 + (int) MIN (n, 128) * 24;
+    {
+      /* title, column headers, rows, legend: a grid of one or two rows
+       * (the tensors outside the layers) is not asked to be as tall as
+       * a model's */
+      *natural = (lb_chart_widget_get_title (LB_CHART_WIDGET (self)) != NULL ? 24 : 0) + 44
+                 + (int) MIN (n, 128) * 26 + (self->show_legend ? 36 : 0);
+      *minimum = MIN (*minimum, *natural);
+    }
   *natural = MAX (*natural, *minimum);
 }
 

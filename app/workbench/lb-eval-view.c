@@ -12,8 +12,10 @@
 #include <glib/gstdio.h>
 
 #include "lb-eval-view.h"
+#include "lb-format.h"
 #include "lb-job.h"
 #include "lb-quantize.h"
+#include "lb-stat-card.h"
 #include "lb-widgets.h"
 #include "lb-window.h"
 
@@ -75,6 +77,7 @@ struct _LbEvalView
   GtkButton        *run_button;
   GtkButton        *presets_button;
   AdwPreferencesGroup *results_group;
+  GtkWidget        *tables_box;
   GtkLabel         *stat_values[N_STATS];
   GtkLabel         *stat_details[N_STATS];
   GtkLabel         *rows[N_ROWS];
@@ -291,10 +294,7 @@ set_row (LbEvalView *self, guint row, char *text)
 static void
 set_stat (LbEvalView *self, Stat stat, char *value, char *detail)
 {
-  gtk_label_set_label (self->stat_values[stat], value);
-  gtk_label_set_label (self->stat_details[stat], detail);
-  g_free (value);
-  g_free (detail);
+  lb_stat_card_set (self->stat_values[stat], self->stat_details[stat], value, detail);
 }
 
 static void
@@ -305,6 +305,7 @@ show_result (LbEvalView *self, const LbEvalResult *r, const char *label, gboolea
   if (r == NULL)
     {
       gtk_widget_set_visible (GTK_WIDGET (self->results_group), FALSE);
+      gtk_widget_set_visible (self->tables_box, FALSE);
       return;
     }
   /* Translators: "Q4_K_M against the original" */
@@ -342,12 +343,16 @@ show_result (LbEvalView *self, const LbEvalResult *r, const char *label, gboolea
                                                 r->logits_cosine));
   else
     set_row (self, ROW_LOGITS, g_strdup (_("Not measured (reference from the cache)")));
-  /* Translators: "4 chunks of 512 tokens, 1,020 positions, 3.4 s, fast engine" */
-  set_row (self, ROW_RUN, g_strdup_printf (_("%u × %u tokens, %" G_GUINT64_FORMAT " positions, "
-                                             "%.1f s, %s engine"),
-                                           r->n_chunks, r->n_ctx, r->n_positions, r->seconds,
-                                           r->engine != NULL ? r->engine : "?"));
+  {
+    g_autofree char *positions = lb_format_count (r->n_positions);
+
+    /* Translators: "4 × 512 tokens, 1,020 positions, 3.4 s, fast engine" */
+    set_row (self, ROW_RUN, g_strdup_printf (_("%u × %u tokens, %s positions, %.1f s, %s engine"),
+                                             r->n_chunks, r->n_ctx, positions, r->seconds,
+                                             r->engine != NULL ? r->engine : "?"));
+  }
   gtk_widget_set_visible (GTK_WIDGET (self->results_group), TRUE);
+  gtk_widget_set_visible (self->tables_box, TRUE);
 }
 
 static void
@@ -766,29 +771,7 @@ add_spin_row (AdwPreferencesGroup *group, const char *title, const char *subtitl
 static GtkWidget *
 stat_card (LbEvalView *self, Stat stat, const char *title)
 {
-  GtkWidget *card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
-  GtkWidget *caption = gtk_label_new (title);
-  GtkWidget *value = gtk_label_new ("—");
-  GtkWidget *detail = gtk_label_new (NULL);
-
-  gtk_widget_add_css_class (card, "card");
-  gtk_widget_add_css_class (card, "lb-stat-card");
-  gtk_label_set_xalign (GTK_LABEL (caption), 0.0f);
-  gtk_widget_add_css_class (caption, "lb-stat-title");
-  gtk_label_set_xalign (GTK_LABEL (value), 0.0f);
-  gtk_label_set_selectable (GTK_LABEL (value), TRUE);
-  gtk_widget_add_css_class (value, "lb-stat-value");
-  gtk_widget_add_css_class (value, "numeric");
-  gtk_label_set_xalign (GTK_LABEL (detail), 0.0f);
-  gtk_label_set_wrap (GTK_LABEL (detail), TRUE);
-  gtk_widget_add_css_class (detail, "caption");
-  gtk_widget_add_css_class (detail, "dim-label");
-  gtk_box_append (GTK_BOX (card), caption);
-  gtk_box_append (GTK_BOX (card), value);
-  gtk_box_append (GTK_BOX (card), detail);
-  self->stat_values[stat] = GTK_LABEL (value);
-  self->stat_details[stat] = GTK_LABEL (detail);
-  return card;
+  return lb_stat_card_new (title, &self->stat_values[stat], &self->stat_details[stat]);
 }
 
 static void
@@ -848,7 +831,6 @@ lb_eval_view_init (LbEvalView *self)
   GtkWidget *columns = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 30);
   GtkWidget *left = gtk_box_new (GTK_ORIENTATION_VERTICAL, 24);
   GtkWidget *right = gtk_box_new (GTK_ORIENTATION_VERTICAL, 24);
-  GtkWidget *stats = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   AdwPreferencesGroup *run = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
   AdwPreferencesGroup *kld = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
   AdwPreferencesGroup *more = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
@@ -893,17 +875,27 @@ lb_eval_view_init (LbEvalView *self)
 
   /* the figures */
   self->results_group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
-  gtk_box_set_homogeneous (GTK_BOX (stats), TRUE);
-  gtk_box_append (GTK_BOX (stats), stat_card (self, STAT_KLD, _("Mean KLD")));
-  gtk_box_append (GTK_BOX (stats), stat_card (self, STAT_TOP1, _("Same Top-1")));
-  gtk_box_append (GTK_BOX (stats), stat_card (self, STAT_PPL, _("Perplexity")));
-  gtk_box_append (GTK_BOX (stats), stat_card (self, STAT_PPL_BASE, _("Original Perplexity")));
-  gtk_box_append (GTK_BOX (results_box), stats);
+  {
+    GtkWidget *grid = gtk_grid_new ();
+
+    gtk_grid_set_row_spacing (GTK_GRID (grid), 12);
+    gtk_grid_set_column_spacing (GTK_GRID (grid), 12);
+    gtk_grid_set_column_homogeneous (GTK_GRID (grid), TRUE);
+    gtk_grid_attach (GTK_GRID (grid), stat_card (self, STAT_KLD, _("Mean KLD")), 0, 0, 1, 1);
+    gtk_grid_attach (GTK_GRID (grid), stat_card (self, STAT_TOP1, _("Same Top-1")), 1, 0, 1, 1);
+    gtk_grid_attach (GTK_GRID (grid), stat_card (self, STAT_PPL, _("Perplexity")), 0, 1, 1, 1);
+    gtk_grid_attach (GTK_GRID (grid), stat_card (self, STAT_PPL_BASE, _("Original Perplexity")),
+                     1, 1, 1, 1);
+    gtk_box_append (GTK_BOX (results_box), grid);
+  }
   self->results_status = GTK_LABEL (gtk_label_new (NULL));
   gtk_label_set_xalign (self->results_status, 0.0f);
   gtk_label_set_wrap (self->results_status, TRUE);
   gtk_widget_add_css_class (GTK_WIDGET (self->results_status), "warning");
   gtk_box_append (GTK_BOX (results_box), GTK_WIDGET (self->results_status));
+  adw_preferences_group_add (self->results_group, results_box);
+  gtk_widget_set_visible (GTK_WIDGET (self->results_group), FALSE);
+  gtk_box_append (GTK_BOX (left), GTK_WIDGET (self->results_group));
 
   adw_preferences_group_set_title (kld, _("KL Divergence Percentiles"));
   self->rows[ROW_KLD_MAX] = add_value_row (kld, _("Maximum"), NULL);
@@ -919,18 +911,13 @@ lb_eval_view_init (LbEvalView *self)
   self->rows[ROW_DP_RMS] = add_value_row (more, _("RMS Δp"), NULL);
   self->rows[ROW_LOGITS] = add_value_row (more, _("Logits"), NULL);
   self->rows[ROW_RUN] = add_value_row (more, _("Run"), NULL);
-  {
-    GtkWidget *tables = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 18);
-
-    gtk_box_set_homogeneous (GTK_BOX (tables), TRUE);
-    gtk_widget_set_valign (GTK_WIDGET (kld), GTK_ALIGN_START);
-    gtk_widget_set_valign (GTK_WIDGET (more), GTK_ALIGN_START);
-    gtk_box_append (GTK_BOX (tables), GTK_WIDGET (kld));
-    gtk_box_append (GTK_BOX (tables), GTK_WIDGET (more));
-    gtk_box_append (GTK_BOX (results_box), tables);
-  }
-  adw_preferences_group_add (self->results_group, results_box);
-  gtk_widget_set_visible (GTK_WIDGET (self->results_group), FALSE);
+  self->tables_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 30);
+  gtk_box_set_homogeneous (GTK_BOX (self->tables_box), TRUE);
+  gtk_widget_set_valign (GTK_WIDGET (kld), GTK_ALIGN_START);
+  gtk_widget_set_valign (GTK_WIDGET (more), GTK_ALIGN_START);
+  gtk_box_append (GTK_BOX (self->tables_box), GTK_WIDGET (kld));
+  gtk_box_append (GTK_BOX (self->tables_box), GTK_WIDGET (more));
+  gtk_widget_set_visible (self->tables_box, FALSE);
 
   /* the Pareto chart */
   adw_preferences_group_set_title (pareto, _("Size and Accuracy"));
@@ -952,7 +939,7 @@ lb_eval_view_init (LbEvalView *self)
   lb_scatter_chart_set_y_log (self->pareto, TRUE);
   lb_scatter_chart_set_show_front (self->pareto, TRUE);
   lb_scatter_chart_set_groups (self->pareto, N_GROUPS, groups);
-  gtk_widget_set_size_request (GTK_WIDGET (self->pareto), -1, 380);
+  gtk_widget_set_size_request (GTK_WIDGET (self->pareto), -1, 430);
   gtk_widget_set_hexpand (GTK_WIDGET (self->pareto), TRUE);
   gtk_box_append (GTK_BOX (card), GTK_WIDGET (self->pareto));
   adw_preferences_group_add (pareto, card);
@@ -964,7 +951,7 @@ lb_eval_view_init (LbEvalView *self)
   gtk_box_append (GTK_BOX (columns), left);
   gtk_box_append (GTK_BOX (columns), right);
   gtk_box_append (GTK_BOX (box), columns);
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->results_group));
+  gtk_box_append (GTK_BOX (box), self->tables_box);
 
   gtk_widget_set_margin_top (box, 24);
   gtk_widget_set_margin_bottom (box, 30);

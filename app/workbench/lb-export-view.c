@@ -16,6 +16,7 @@
 
 #include "lb-eval-view.h"
 #include "lb-export-view.h"
+#include "lb-format.h"
 #include "lb-job.h"
 #include "lb-perf-view.h"
 #include "lb-quantize.h"
@@ -60,6 +61,7 @@ struct _LbExportView
   GtkSwitch      *report_switch;
   GtkSwitch      *validate_switch;
   AdwPreferencesGroup *last_group;
+  AdwActionRow   *no_export_row;
   AdwActionRow   *last_row;
   GtkLabel       *last_size_label;
   AdwActionRow   *check_rows[N_CHECKS];
@@ -78,6 +80,8 @@ struct _LbExportView
 };
 
 G_DEFINE_FINAL_TYPE (LbExportView, lb_export_view, ADW_TYPE_BIN)
+
+static void show_last (LbExportView *self, gboolean any);
 
 static const char * const check_titles[N_CHECKS] = {
   N_("Size"), N_("Latency per Step"), N_("Memory"), N_("Accuracy Loss"),
@@ -182,7 +186,7 @@ update_sizes (LbExportView *self)
   if (file > 0)
     {
       g_autofree char *size = g_format_size (file);
-      g_autofree char *exact = g_strdup_printf ("%" G_GUINT64_FORMAT, file);
+      g_autofree char *exact = lb_format_count (file);
       /* Translators: "4.6 MB (4597344 bytes)" */
       g_autofree char *both = g_strdup_printf (_("%s (%s bytes)"), size, exact);
 
@@ -228,7 +232,7 @@ lb_export_view_set_model (LbExportView *self, LbModel *model)
   if (!g_set_object (&self->model, model))
     return;
   gtk_stack_set_visible_child_name (self->stack, model != NULL ? "export" : "empty");
-  gtk_widget_set_visible (GTK_WIDGET (self->last_group), FALSE);
+  show_last (self, FALSE);
   update_sizes (self);
 }
 
@@ -439,8 +443,8 @@ report_json (ExportData *d, ExportResult *r, LbModel *exported, LbValidateReport
     }
   json_builder_end_array (b);
   json_builder_set_member_name (b, "memory_note");
-  json_builder_add_string_value (b, "memory: peak anonymous memory the engine added in the "
-                                    "workbench process plus the tensor bytes a runtime maps");
+  json_builder_add_string_value (b, "memory: the engine's memory pool (KV cache, activations, "
+                                    "scratch) plus the tensor bytes a runtime maps");
 
   if (validation != NULL)
     {
@@ -647,6 +651,18 @@ fail:
   return NULL;
 }
 
+/* The last export's rows, or the row saying there is none yet */
+static void
+show_last (LbExportView *self, gboolean any)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->no_export_row), !any);
+  gtk_widget_set_visible (GTK_WIDGET (self->last_row), any);
+  gtk_widget_set_visible (GTK_WIDGET (self->files_row), any);
+  gtk_widget_set_visible (GTK_WIDGET (self->verdict_row), any);
+  for (guint i = 0; i < N_CHECKS; i++)
+    gtk_widget_set_visible (GTK_WIDGET (self->check_rows[i]), any);
+}
+
 static void
 show_folder (GtkButton *button, LbExportView *self)
 {
@@ -789,7 +805,7 @@ on_exported (GObject      *source,
                                                 "then evaluated against the original")
                                             : _("Turn on the check to benchmark and evaluate "
                                                 "the exported file"));
-  gtk_widget_set_visible (GTK_WIDGET (self->last_group), TRUE);
+  show_last (self, TRUE);
 
   /* the checks measured the current map: the overview shows them */
   if (session != NULL && session == self->session && r->validated)
@@ -1025,7 +1041,11 @@ static void
 lb_export_view_init (LbExportView *self)
 {
   GtkWidget *empty = adw_status_page_new ();
-  GtkWidget *page = adw_preferences_page_new ();
+  GtkWidget *scrolled = gtk_scrolled_window_new ();
+  GtkWidget *clamp = adw_clamp_new ();
+  GtkWidget *columns = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 30);
+  GtkWidget *left = gtk_box_new (GTK_ORIENTATION_VERTICAL, 24);
+  GtkWidget *right = gtk_box_new (GTK_ORIENTATION_VERTICAL, 24);
   AdwPreferencesGroup *group;
   AdwPreferencesGroup *extras;
   GtkWidget *icon, *button, *export_button;
@@ -1051,7 +1071,8 @@ lb_export_view_init (LbExportView *self)
   adw_preferences_group_set_header_suffix (group, export_button);
 
   types = gtk_string_list_new (NULL);
-  gtk_string_list_append (types, _("As the Precision Map Says"));
+  /* Translators: export each tensor in the type the precision map gives it */
+  gtk_string_list_append (types, _("From the Map"));
   gtk_string_list_append (types, "F16");
   gtk_string_list_append (types, "BF16");
   gtk_string_list_append (types, "F32");
@@ -1070,7 +1091,7 @@ lb_export_view_init (LbExportView *self)
   self->file_label = add_value_row (group, _("File Size"),
                                     _("Exact, with the header, metadata and padding"));
   self->budget_label = add_value_row (group, _("Size Target"), NULL);
-  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), group);
+  gtk_box_append (GTK_BOX (left), GTK_WIDGET (group));
 
   /* what comes with it */
   extras = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
@@ -1083,11 +1104,18 @@ lb_export_view_init (LbExportView *self)
   self->validate_switch = add_switch_row (extras, _("Check Against the Targets"),
                                           _("Load the file back, benchmark it and evaluate it "
                                             "against the original (4 chunks of wikitext-2)"));
-  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), extras);
+  gtk_box_append (GTK_BOX (left), GTK_WIDGET (extras));
 
   /* the last file written */
   self->last_group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
   adw_preferences_group_set_title (self->last_group, _("Last Export"));
+  self->no_export_row = ADW_ACTION_ROW (adw_action_row_new ());
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->no_export_row), _("Nothing Exported Yet"));
+  adw_action_row_set_subtitle (self->no_export_row,
+                               _("The file, what was written with it and how it did against "
+                                 "the four targets will show here."));
+  gtk_widget_add_css_class (GTK_WIDGET (self->no_export_row), "dim-label");
+  adw_preferences_group_add (self->last_group, GTK_WIDGET (self->no_export_row));
   self->last_row = ADW_ACTION_ROW (adw_action_row_new ());
   adw_action_row_set_subtitle_lines (self->last_row, 1);
   icon = gtk_image_new_from_icon_name ("emblem-ok-symbolic");
@@ -1130,13 +1158,28 @@ lb_export_view_init (LbExportView *self)
       adw_action_row_add_suffix (self->check_rows[i], label);
       adw_preferences_group_add (self->last_group, GTK_WIDGET (self->check_rows[i]));
     }
-  gtk_widget_set_visible (GTK_WIDGET (self->last_group), FALSE);
-  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), self->last_group);
+  gtk_box_append (GTK_BOX (right), GTK_WIDGET (self->last_group));
+  show_last (self, FALSE);
+
+  gtk_widget_set_hexpand (left, TRUE);
+  gtk_widget_set_hexpand (right, TRUE);
+  gtk_box_set_homogeneous (GTK_BOX (columns), TRUE);
+  gtk_box_append (GTK_BOX (columns), left);
+  gtk_box_append (GTK_BOX (columns), right);
+  gtk_widget_set_margin_top (columns, 24);
+  gtk_widget_set_margin_bottom (columns, 30);
+  gtk_widget_set_margin_start (columns, 18);
+  gtk_widget_set_margin_end (columns, 18);
+  adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 1400);
+  adw_clamp_set_child (ADW_CLAMP (clamp), columns);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER,
+                                  GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), clamp);
 
   self->stack = GTK_STACK (gtk_stack_new ());
   gtk_stack_set_transition_type (self->stack, GTK_STACK_TRANSITION_TYPE_CROSSFADE);
   gtk_stack_add_named (self->stack, empty, "empty");
-  gtk_stack_add_named (self->stack, page, "export");
+  gtk_stack_add_named (self->stack, scrolled, "export");
   adw_bin_set_child (ADW_BIN (self), GTK_WIDGET (self->stack));
 }
 

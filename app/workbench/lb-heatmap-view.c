@@ -17,6 +17,8 @@
 #define N_ENDS      2
 #define MAP_CELLS   32    /* row and column bands of a tensor's error map */
 #define N_BINS      120
+#define SNR_RED     10.0  /* dB: the bad end of the colour scale */
+#define SNR_GREEN   40.0  /* dB: the good end */
 
 static const char * const end_names[N_ENDS] = { "token_embd.weight", "output.weight" };
 
@@ -34,6 +36,7 @@ struct _LbHeatmapView
   GtkDropDown      *metric_dropdown;
 
   AdwPreferencesGroup *drill_group;
+  AdwPreferencesGroup *numbers_group;
   GtkStack         *drill_stack;
   LbHeatmap        *drill_map;
   LbHistogram      *histogram;
@@ -217,17 +220,10 @@ show_values (LbHeatmapView *self)
         sum += values[i];
         n_finite++;
       }
-  /* both maps on one scale, so that colours compare */
-  if (n_finite > 0)
-    {
-      lb_heatmap_set_range (self->heatmap, lo, hi > lo ? hi : lo + 1);
-      lb_heatmap_set_range (self->ends_heatmap, lo, hi > lo ? hi : lo + 1);
-    }
-  else
-    {
-      lb_heatmap_unset_range (self->heatmap);
-      lb_heatmap_unset_range (self->ends_heatmap);
-    }
+  /* both maps on one fixed scale, so that colours mean the same from one
+   * map to the next: about 6 dB a bit, from 2-bit red to 7-bit green */
+  lb_heatmap_set_range (self->heatmap, SNR_RED, SNR_GREEN);
+  lb_heatmap_set_range (self->ends_heatmap, SNR_RED, SNR_GREEN);
   lb_heatmap_set_data (self->heatmap, self->n_layers, LB_SESSION_N_KINDS, values,
                        (const char * const *) rows->pdata, lb_session_kinds);
   lb_heatmap_set_data (self->ends_heatmap, 1, N_ENDS, values + self->n_layers * LB_SESSION_N_KINDS,
@@ -265,7 +261,7 @@ update_status (LbHeatmapView *self)
   else if (self->measured_revision != lb_session_get_revision (self->session))
     text = g_strdup (_("The map changed since it was measured"));
   else
-    text = g_strdup_printf (_("Weight error of %s"), label);
+    text = g_strdup_printf (_("Measured: %s"), label);
   gtk_label_set_label (self->status_label, text);
   gtk_widget_set_sensitive (GTK_WIDGET (self->measure_button), self->job == NULL);
   gtk_widget_set_visible (GTK_WIDGET (self->metric_dropdown), self->has_weighted);
@@ -434,9 +430,13 @@ compare_doubles (const void *a, const void *b)
 }
 
 /* The levels one block of the type can take, at the scale of a typical
- * block of 32 weights (absolute maximum a): a ramp over [-a, a] in every
- * sub-block of 16 is quantized and read back; its distinct values are the
- * grid. */
+ * block of 32 weights (absolute maximum a): ramps over [-a, a], one per
+ * sub-block (16 or 32 weights, so that every sub-block gets the same
+ * scale), are quantized and read back, their end points fixed and their
+ * inner points shifted a little each time; the distinct values read back
+ * are the grid. */
+#define LEVEL_PHASES 16
+
 static double *
 type_levels (LbType type, double a, guint *n_levels)
 {
@@ -444,26 +444,39 @@ type_levels (LbType type, double a, guint *n_levels)
   g_autofree float *ramp = NULL;
   g_autofree float *back = NULL;
   g_autofree guint8 *block = NULL;
+  guint period, n_values, n = 0;
   double *levels;
-  guint n = 0;
 
   *n_levels = 0;
   if (traits == NULL || !traits->quantized || traits->from_float == NULL
       || traits->to_float == NULL || !(a > 0))
     return NULL;
+  /* Q2_K, Q3_K and Q6_K scale sub-blocks of 16 weights, the others 32 */
+  period = type == LB_TYPE_Q2_K || type == LB_TYPE_Q3_K || type == LB_TYPE_Q6_K ? 16 : 32;
+  period = MIN (period, traits->block_size);
   ramp = g_new (float, traits->block_size);
   back = g_new (float, traits->block_size);
   block = g_malloc0 (traits->type_size);
-  for (guint i = 0; i < traits->block_size; i++)
-    ramp[i] = (float) (-a + 2 * a * (i % 16) / 15.0);
-  traits->from_float (ramp, block, traits->block_size, NULL);
-  traits->to_float (block, back, traits->block_size);
+  n_values = traits->block_size * LEVEL_PHASES;
+  levels = g_new (double, n_values);
 
-  levels = g_new (double, traits->block_size);
-  for (guint i = 0; i < traits->block_size; i++)
-    levels[i] = back[i];
-  qsort (levels, traits->block_size, sizeof (double), compare_doubles);
-  for (guint i = 0; i < traits->block_size; i++)
+  for (guint phase = 0; phase < LEVEL_PHASES; phase++)
+    {
+      for (guint i = 0; i < traits->block_size; i++)
+        {
+          guint m = i % period;
+          double t = m == 0 ? 0.0 : m == period - 1 ? 1.0
+                   : (m + (double) phase / LEVEL_PHASES) / (period - 1);
+
+          ramp[i] = (float) (-a + 2 * a * MIN (t, 1.0));
+        }
+      traits->from_float (ramp, block, traits->block_size, NULL);
+      traits->to_float (block, back, traits->block_size);
+      for (guint i = 0; i < traits->block_size; i++)
+        levels[phase * traits->block_size + i] = back[i];
+    }
+  qsort (levels, n_values, sizeof (double), compare_doubles);
+  for (guint i = 0; i < n_values; i++)
     if (n == 0 || fabs (levels[i] - levels[n - 1]) > 1e-6 * a)
       levels[n++] = levels[i];
   *n_levels = n;
@@ -682,7 +695,7 @@ on_drilled (GObject *source, GAsyncResult *result, gpointer user_data)
       gtk_label_set_label (self->drill_snr_label, text);
       g_free (text);
       /* Translators: MSE and its ratio to the weights' mean square */
-      text = g_strdup_printf (_("%.3g (%.3g of the mean square)"), r->err.mse,
+      text = g_strdup_printf (_("%.3g (%.2g of the mean square)"), r->err.mse,
                               r->err.rms > 0 ? r->err.mse / (r->err.rms * r->err.rms) : NAN);
       gtk_label_set_label (self->drill_mse_label, text);
       g_free (text);
@@ -693,7 +706,33 @@ on_drilled (GObject *source, GAsyncResult *result, gpointer user_data)
       gtk_label_set_label (self->drill_max_label, text);
     }
   gtk_stack_set_visible_child_name (self->drill_stack, "tensor");
+  adw_preferences_group_set_description (self->numbers_group, name);
+  gtk_widget_set_visible (GTK_WIDGET (self->numbers_group), TRUE);
   drill_result_free (r);
+}
+
+/* Outlines the cell of the tensor looked at */
+static void
+highlight (LbHeatmapView *self, const char *name)
+{
+  int row = -1, col = -1, end = -1;
+
+  for (guint i = 0; i < n_values (self); i++)
+    {
+      g_autofree char *cell = cell_tensor_name (self, i);
+
+      if (!g_str_equal (cell, name))
+        continue;
+      if (i < self->n_layers * LB_SESSION_N_KINDS)
+        {
+          row = (int) (i / LB_SESSION_N_KINDS);
+          col = (int) (i % LB_SESSION_N_KINDS);
+        }
+      else
+        end = (int) (i - self->n_layers * LB_SESSION_N_KINDS);
+    }
+  lb_heatmap_set_highlight (self->heatmap, row, col);
+  lb_heatmap_set_highlight (self->ends_heatmap, end >= 0 ? 0 : -1, end);
 }
 
 void
@@ -722,6 +761,7 @@ lb_heatmap_view_drill_down (LbHeatmapView *self, const char *tensor_name)
       g_free (self->drill_name);
       self->drill_name = g_strdup (tensor_name);
     }
+  highlight (self, tensor_name);
 
   d = g_new0 (DrillData, 1);
   d->model = g_object_ref (lb_session_get_model (self->session));
@@ -752,10 +792,6 @@ on_cell_activated (LbHeatmap *heatmap, guint row, guint col, LbHeatmapView *self
                                          : self->n_layers * LB_SESSION_N_KINDS + col;
   g_autofree char *name = cell_tensor_name (self, index);
 
-  lb_heatmap_set_highlight (self->heatmap, heatmap == self->heatmap ? (int) row : -1,
-                            heatmap == self->heatmap ? (int) col : -1);
-  lb_heatmap_set_highlight (self->ends_heatmap, heatmap == self->ends_heatmap ? 0 : -1,
-                            heatmap == self->ends_heatmap ? (int) col : -1);
   lb_heatmap_view_drill_down (self, name);
 }
 
@@ -783,6 +819,7 @@ lb_heatmap_view_set_session (LbHeatmapView *self, LbSession *session)
   self->measured = FALSE;
   g_set_object (&self->session, session);
   gtk_widget_set_visible (GTK_WIDGET (self->drill_group), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->numbers_group), FALSE);
   lb_heatmap_set_highlight (self->heatmap, -1, -1);
   lb_heatmap_set_highlight (self->ends_heatmap, -1, -1);
 
@@ -936,13 +973,13 @@ lb_heatmap_view_init (LbHeatmapView *self)
   adw_preferences_group_set_header_suffix (group, suffix);
 
   self->heatmap = snr_heatmap_new ();
-  gtk_widget_set_size_request (GTK_WIDGET (self->heatmap), -1, 360);
+  gtk_widget_set_size_request (GTK_WIDGET (self->heatmap), -1, 300);
   g_signal_connect (self->heatmap, "cell-activated", G_CALLBACK (on_cell_activated), self);
   gtk_box_append (GTK_BOX (card), GTK_WIDGET (self->heatmap));
   self->ends_heatmap = snr_heatmap_new ();
   lb_heatmap_set_title (self->ends_heatmap, _("Outside the layers"));
   lb_heatmap_set_legend_label (self->ends_heatmap, NULL);
-  gtk_widget_set_size_request (GTK_WIDGET (self->ends_heatmap), -1, 110);
+  gtk_widget_set_size_request (GTK_WIDGET (self->ends_heatmap), -1, 90);
   g_signal_connect (self->ends_heatmap, "cell-activated", G_CALLBACK (on_cell_activated), self);
   gtk_box_append (GTK_BOX (card), GTK_WIDGET (self->ends_heatmap));
   adw_preferences_group_add (group, card);
@@ -955,13 +992,32 @@ lb_heatmap_view_init (LbHeatmapView *self)
   self->mean_label = add_value_row (summary, _("Mean SNR"), NULL);
   gtk_box_append (GTK_BOX (side), GTK_WIDGET (summary));
   gtk_widget_set_size_request (side, 340, -1);
-  hint = gtk_label_new (_("About 6 dB of SNR is one bit per weight. Tensors below 15 dB are "
-                          "worth a wider type; well above 30 dB, a narrower one may do."));
+  /* the figures of the tensor looked at closely */
+  numbers = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+  adw_preferences_group_set_title (numbers, _("Selected Tensor"));
+  self->drill_snr_label = add_value_row (numbers, _("SNR"), NULL);
+  self->drill_mse_label = add_value_row (numbers, _("Mean Squared Error"), NULL);
+  self->drill_cosine_label = add_value_row (numbers, _("Cosine Similarity"), NULL);
+  self->drill_max_label = add_value_row (numbers, _("Largest Error"), NULL);
+  self->numbers_group = numbers;
+  gtk_widget_set_visible (GTK_WIDGET (numbers), FALSE);
+  gtk_box_append (GTK_BOX (side), GTK_WIDGET (numbers));
+  hint = gtk_label_new (_("About 6 dB of SNR is one bit per weight: 4-bit types give some "
+                          "20 dB, 8-bit ones over 40. Tensors that lose the most are the "
+                          "first to give a wider type."));
   gtk_label_set_wrap (GTK_LABEL (hint), TRUE);
   gtk_label_set_xalign (GTK_LABEL (hint), 0.0f);
   gtk_widget_add_css_class (hint, "dim-label");
   gtk_box_append (GTK_BOX (side), hint);
-  gtk_box_append (GTK_BOX (top), side);
+  {
+    GtkWidget *side_clamp = adw_clamp_new ();
+
+    adw_clamp_set_maximum_size (ADW_CLAMP (side_clamp), 400);
+    adw_clamp_set_tightening_threshold (ADW_CLAMP (side_clamp), 340);
+    adw_clamp_set_child (ADW_CLAMP (side_clamp), side);
+    gtk_widget_set_valign (side_clamp, GTK_ALIGN_START);
+    gtk_box_append (GTK_BOX (top), side_clamp);
+  }
   gtk_box_append (GTK_BOX (box), top);
 
   /* one tensor */
@@ -982,32 +1038,21 @@ lb_heatmap_view_init (LbHeatmapView *self)
   lb_heatmap_set_reverse (self->drill_map, TRUE);
   lb_heatmap_set_format (self->drill_map, LB_CHART_FORMAT_DECIBEL);
   lb_heatmap_set_legend_label (self->drill_map, _("SNR (dB)"));
-  gtk_widget_set_size_request (GTK_WIDGET (self->drill_map), 380, 360);
+  gtk_widget_set_size_request (GTK_WIDGET (self->drill_map), 380, 320);
   gtk_widget_set_hexpand (GTK_WIDGET (self->drill_map), TRUE);
   gtk_box_append (GTK_BOX (map_card), GTK_WIDGET (self->drill_map));
   gtk_widget_set_hexpand (map_card, TRUE);
   self->histogram = LB_HISTOGRAM (lb_histogram_new ());
   lb_histogram_set_x_label (self->histogram, _("Weight"));
   lb_histogram_set_log_scale (self->histogram, TRUE);
-  gtk_widget_set_size_request (GTK_WIDGET (self->histogram), 380, 360);
+  gtk_widget_set_size_request (GTK_WIDGET (self->histogram), 380, 320);
   gtk_widget_set_hexpand (GTK_WIDGET (self->histogram), TRUE);
   gtk_box_append (GTK_BOX (hist_card), GTK_WIDGET (self->histogram));
   gtk_widget_set_hexpand (hist_card, TRUE);
   gtk_box_set_homogeneous (GTK_BOX (drill_box), TRUE);
   gtk_box_append (GTK_BOX (drill_box), map_card);
   gtk_box_append (GTK_BOX (drill_box), hist_card);
-  {
-    GtkWidget *tensor_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 18);
-
-    numbers = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
-    self->drill_snr_label = add_value_row (numbers, _("SNR"), NULL);
-    self->drill_mse_label = add_value_row (numbers, _("Mean Squared Error"), NULL);
-    self->drill_cosine_label = add_value_row (numbers, _("Cosine Similarity"), NULL);
-    self->drill_max_label = add_value_row (numbers, _("Largest Error"), NULL);
-    gtk_box_append (GTK_BOX (tensor_box), drill_box);
-    gtk_box_append (GTK_BOX (tensor_box), GTK_WIDGET (numbers));
-    gtk_stack_add_named (self->drill_stack, tensor_box, "tensor");
-  }
+  gtk_stack_add_named (self->drill_stack, drill_box, "tensor");
   adw_preferences_group_add (self->drill_group, GTK_WIDGET (self->drill_stack));
   gtk_widget_set_visible (GTK_WIDGET (self->drill_group), FALSE);
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->drill_group));

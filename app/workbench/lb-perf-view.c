@@ -9,7 +9,9 @@
 #include <glib/gi18n.h>
 
 #include "lb-job.h"
+#include "lb-format.h"
 #include "lb-perf-view.h"
+#include "lb-stat-card.h"
 #include "lb-widgets.h"
 #include "lb-window.h"
 
@@ -20,16 +22,13 @@ enum {
 };
 
 enum {
-  ROW_DECODE,
-  ROW_PROMPT,
-  ROW_TTFT,
-  ROW_STEPS,
-  ROW_CPU,
-  ROW_MEMORY,
-  ROW_POOL,
-  ROW_PEAKS,
-  ROW_ROOFLINE,
-  N_ROWS
+  STAT_DECODE,
+  STAT_PROMPT,
+  STAT_TTFT,
+  STAT_STEP,
+  STAT_CPU,
+  STAT_MEMORY,
+  N_STATS
 };
 
 struct _LbPerfView
@@ -45,8 +44,11 @@ struct _LbPerfView
   LbGauge          *gauge;
   LbLineChart      *memory_chart;
   GtkLabel         *live_label;
-  GtkLabel         *rows[N_ROWS];
+  GtkLabel         *stat_values[N_STATS];
+  GtkLabel         *stat_details[N_STATS];
   AdwPreferencesGroup *results_group;
+  GtkLabel         *process_label;
+  AdwActionRow     *no_runs_row;
   AdwPreferencesGroup *history_group;
   GPtrArray        *history_rows;
 
@@ -75,11 +77,8 @@ get_window (LbPerfView *self)
 guint64
 lb_perf_model_memory (const LbBenchResult *result, guint64 weight_bytes)
 {
-  guint64 engine;
-
   g_return_val_if_fail (result != NULL, 0);
-  engine = result->peak_anon > result->base_anon ? result->peak_anon - result->base_anon : 0;
-  return engine + weight_bytes;
+  return result->pool_bytes + weight_bytes;
 }
 
 static void
@@ -214,18 +213,18 @@ bench_thread (LbJob *job, gpointer task_data, GCancellable *cancellable, GError 
                        error);
 }
 
+/* "1,072": a rate in whole tokens per second */
 static char *
-format_rate (double mean, double sd)
+rate (double tokens_per_second)
 {
-  /* Translators: tokens per second with its standard deviation */
-  return g_strdup_printf (_("%.1f ± %.1f tokens/s"), mean, sd);
+  return lb_format_count (isfinite (tokens_per_second) && tokens_per_second > 0
+                          ? (guint64) (tokens_per_second + 0.5) : 0);
 }
 
 static void
-set_row (LbPerfView *self, guint row, char *text)
+set_stat (LbPerfView *self, guint stat, char *value, char *detail)
 {
-  gtk_label_set_label (self->rows[row], text);
-  g_free (text);
+  lb_stat_card_set (self->stat_values[stat], self->stat_details[stat], value, detail);
 }
 
 static void
@@ -236,52 +235,68 @@ show_result (LbPerfView *self, const LbBenchResult *r, const char *label, guint6
   g_autofree char *a = NULL;
   g_autofree char *b = NULL;
   g_autofree char *c = NULL;
+  g_autofree char *decode = NULL;
+  g_autofree char *prompt = NULL;
 
   if (r == NULL)
     {
-      gtk_widget_set_visible (GTK_WIDGET (self->results_group), FALSE);
+      for (guint i = 0; i < N_STATS; i++)
+        set_stat (self, i, NULL, NULL);
       lb_gauge_set_value (self->gauge, NAN);
+      adw_preferences_group_set_description (self->results_group,
+        _("The current precision map on the fast engine, as llama-bench measures: a prompt "
+          "of random tokens in one batch, then one token at a time."));
+      gtk_label_set_label (self->process_label, "");
       return;
     }
   lb_gauge_set_value (self->gauge, r->decode_ms_mean);
-  title = current ? g_strdup (label)
+  title = current ? g_strdup_printf (_("Measured: %s"), label)
                   /* Translators: a benchmark made before the last change of types */
-                  : g_strdup_printf (_("%s (before the last change of types)"), label);
-  adw_preferences_group_set_title (self->results_group, title);
+                  : g_strdup_printf (_("Measured: %s, before the last change of types"), label);
+  adw_preferences_group_set_description (self->results_group, title);
 
-  set_row (self, ROW_DECODE, format_rate (r->decode_tok_s, r->decode_tok_s_stddev));
-  set_row (self, ROW_PROMPT, r->params.n_prompt > 0
-                             ? format_rate (r->prompt_tok_s, r->prompt_tok_s_stddev)
-                             : g_strdup (_("No prompt")));
-  set_row (self, ROW_TTFT, g_strdup_printf (_("%.1f ms"), r->ttft_ms));
-  /* Translators: median and 95th percentile of the time per generated token */
-  set_row (self, ROW_STEPS, g_strdup_printf (_("median %.2f ms · 95%% %.2f ms"), r->decode_ms_p50,
-                                             r->decode_ms_p95));
-  /* Translators: CPU use: cores busy on average, share of the threads used */
-  set_row (self, ROW_CPU, g_strdup_printf (_("%.2f cores busy (%.0f%% of %u threads)"),
-                                           r->cpu_cores_busy, r->cpu_util_pct,
-                                           r->params.n_threads));
-  a = g_format_size (memory);
-  set_row (self, ROW_MEMORY, g_strdup (a));
-  g_free (a);
-  a = g_format_size (r->pool_bytes);
-  b = g_format_size (r->kv_bytes);
-  /* Translators: the engine's memory pool and the KV cache within it */
-  set_row (self, ROW_POOL, g_strdup_printf (_("%s, of which KV cache %s"), a, b));
+  /* Translators: tokens per second, in a large figure */
+  decode = rate (r->decode_tok_s);
+  prompt = rate (r->prompt_tok_s);
+  set_stat (self, STAT_DECODE, g_strdup_printf (_("%s tokens/s"), decode),
+            r->roofline_tok_s > 0
+            /* Translators: spread, and the speed the memory bandwidth allows */
+            ? g_strdup_printf (_("± %.0f · %.0f%% of the bandwidth limit"),
+                               r->decode_tok_s_stddev, r->roofline_pct)
+            : g_strdup_printf (_("± %.0f, one token at a time"), r->decode_tok_s_stddev));
+  if (r->params.n_prompt > 0)
+    set_stat (self, STAT_PROMPT, g_strdup_printf (_("%s tokens/s"), prompt),
+              /* Translators: spread, prompt length */
+              g_strdup_printf (_("± %.0f, %u tokens in one batch"), r->prompt_tok_s_stddev,
+                               r->params.n_prompt));
+  else
+    set_stat (self, STAT_PROMPT, g_strdup ("—"), g_strdup (_("No prompt")));
+  set_stat (self, STAT_TTFT, g_strdup_printf (_("%.1f ms"), r->ttft_ms),
+            g_strdup (_("The prompt, then one token")));
+  /* Translators: mean time per generated token; then the median and 95th percentile */
+  set_stat (self, STAT_STEP, g_strdup_printf (_("%.2f ms"), r->decode_ms_mean),
+            g_strdup_printf (_("Mean; median %.2f ms, 95%% %.2f ms"), r->decode_ms_p50,
+                             r->decode_ms_p95));
+  /* Translators: processor cores busy on average */
+  set_stat (self, STAT_CPU, g_strdup_printf (_("%.2f cores"), r->cpu_cores_busy),
+            g_strdup_printf (_("%.0f%% of %u threads"), r->cpu_util_pct, r->params.n_threads));
+  a = g_format_size (memory > r->pool_bytes ? memory - r->pool_bytes : 0);
+  b = g_format_size (r->pool_bytes);
+  /* Translators: the weights, and the engine's memory (KV cache, activations) */
+  set_stat (self, STAT_MEMORY, g_format_size (memory),
+            g_strdup_printf (_("Weights %s, engine %s"), a, b));
   g_free (a);
   g_free (b);
   a = g_format_size (r->peak_rss);
   b = g_format_size (r->peak_anon);
   c = g_format_size (r->peak_file);
-  /* Translators: the whole workbench process: peak resident, anonymous, file-backed */
-  set_row (self, ROW_PEAKS, g_strdup_printf (_("%s (anonymous %s, file-backed %s)"), a, b, c));
-  if (r->roofline_tok_s > 0)
-    /* Translators: the decode speed the memory bandwidth allows, and the share reached */
-    set_row (self, ROW_ROOFLINE, g_strdup_printf (_("%.0f tokens/s at most; %.0f%% reached"),
-                                                  r->roofline_tok_s, r->roofline_pct));
-  else
-    set_row (self, ROW_ROOFLINE, g_strdup (_("Not measured")));
-  gtk_widget_set_visible (GTK_WIDGET (self->results_group), TRUE);
+  {
+    /* Translators: the whole workbench process: peak resident, anonymous, file-backed */
+    g_autofree char *text = g_strdup_printf (_("The workbench process peaked at %s "
+                                               "(anonymous %s, file-backed %s)."), a, b, c);
+
+    gtk_label_set_label (self->process_label, text);
+  }
 }
 
 static void
@@ -303,6 +318,7 @@ add_history (LbPerfView *self, const LbBenchResult *r, const char *label, guint6
   gtk_widget_add_css_class (label_widget, "numeric");
   gtk_widget_add_css_class (label_widget, "lb-row-value");
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), label_widget);
+  gtk_widget_set_visible (GTK_WIDGET (self->no_runs_row), FALSE);
   /* newest first */
   if (self->history_rows->len == 0)
     adw_preferences_group_add (self->history_group, row);
@@ -318,7 +334,6 @@ add_history (LbPerfView *self, const LbBenchResult *r, const char *label, guint6
                                    g_ptr_array_index (self->history_rows, i));
     }
   g_ptr_array_insert (self->history_rows, 0, g_object_ref (row));
-  gtk_widget_set_visible (GTK_WIDGET (self->history_group), TRUE);
 }
 
 static void
@@ -371,7 +386,6 @@ on_benchmarked (GObject *source, GAsyncResult *result, gpointer user_data)
   memory = lb_perf_model_memory (r, weights);
   show_result (self, r, label, memory, TRUE);
   add_history (self, r, label, memory);
-  gtk_label_set_label (self->live_label, "");
   if (self->session != NULL)
     lb_session_set_bench_result (self->session, r, revision, label, memory);
   else
@@ -474,7 +488,7 @@ lb_perf_view_set_session (LbPerfView *self, LbSession *session)
   for (guint i = 0; i < self->history_rows->len; i++)
     adw_preferences_group_remove (self->history_group, g_ptr_array_index (self->history_rows, i));
   g_ptr_array_set_size (self->history_rows, 0);
-  gtk_widget_set_visible (GTK_WIDGET (self->history_group), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->no_runs_row), TRUE);
   lb_line_chart_set_series_data (self->memory_chart, SERIES_ANON, 0, NULL, NULL);
   lb_line_chart_set_series_data (self->memory_chart, SERIES_FILE, 0, NULL, NULL);
   show_result (self, NULL, NULL, 0, FALSE);
@@ -496,26 +510,6 @@ lb_perf_view_set_settings (LbPerfView *self, GSettings *settings)
 }
 
 /* ---- building the page --------------------------------------------------------------- */
-
-static GtkLabel *
-add_value_row (AdwPreferencesGroup *group, const char *title, const char *subtitle)
-{
-  GtkWidget *row = adw_action_row_new ();
-  GtkWidget *label = gtk_label_new ("—");
-
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  if (subtitle != NULL)
-    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
-  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
-  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-  gtk_label_set_xalign (GTK_LABEL (label), 1.0f);
-  gtk_label_set_justify (GTK_LABEL (label), GTK_JUSTIFY_RIGHT);
-  gtk_widget_add_css_class (label, "numeric");
-  gtk_widget_add_css_class (label, "lb-row-value");
-  adw_action_row_add_suffix (ADW_ACTION_ROW (row), label);
-  adw_preferences_group_add (group, row);
-  return GTK_LABEL (label);
-}
 
 static GtkSpinButton *
 add_spin_row (AdwPreferencesGroup *group, const char *title, double lo, double hi, double value)
@@ -591,15 +585,26 @@ lb_perf_view_init (LbPerfView *self)
   GtkWidget *scrolled = gtk_scrolled_window_new ();
   GtkWidget *clamp = adw_clamp_new ();
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 24);
-  GtkWidget *top = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 30);
-  GtkWidget *left = gtk_box_new (GTK_ORIENTATION_VERTICAL, 24);
-  GtkWidget *right = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+  GtkWidget *top = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 18);
+  GtkWidget *bottom = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 30);
+  GtkWidget *stats = gtk_grid_new ();
   AdwPreferencesGroup *run = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
   AdwPreferencesGroup *memory = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
   GtkWidget *gauge_card = card_new ();
   GtkWidget *chart_card = card_new ();
   GtkWidget *button, *row;
   g_autoptr (GtkStringList) kv_types = gtk_string_list_new (NULL);
+  static const struct {
+    const char *title;
+    guint       col, row;
+  } cards[N_STATS] = {
+    [STAT_DECODE] = { N_("Decoding"), 0, 0 },
+    [STAT_PROMPT] = { N_("Prompt"), 1, 0 },
+    [STAT_TTFT] = { N_("Time to First Token"), 2, 0 },
+    [STAT_STEP] = { N_("Time per Token"), 0, 1 },
+    [STAT_CPU] = { N_("Processor Use"), 1, 1 },
+    [STAT_MEMORY] = { N_("Memory of the Model"), 2, 1 },
+  };
 
   g_mutex_init (&self->lock);
   self->pending = g_array_new (FALSE, FALSE, sizeof (LbMemSample));
@@ -610,16 +615,74 @@ lb_perf_view_init (LbPerfView *self)
   adw_status_page_set_description (ADW_STATUS_PAGE (empty),
                                    _("Open a model to measure how fast it runs on this computer."));
 
-  /* the run */
-  adw_preferences_group_set_title (run, _("Benchmark"));
-  adw_preferences_group_set_description (run,
-    _("The current precision map on the fast engine, as llama-bench measures: a prompt of "
-      "random tokens in one batch, then one token at a time."));
+  /* the figures, and the gauge against the latency target */
+  self->results_group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+  adw_preferences_group_set_title (self->results_group, _("Benchmark"));
   button = gtk_button_new_with_mnemonic (_("_Run Benchmark"));
   gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "perf.run");
   gtk_widget_add_css_class (button, "suggested-action");
   gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
-  adw_preferences_group_set_header_suffix (run, button);
+  adw_preferences_group_set_header_suffix (self->results_group, button);
+
+  self->gauge = LB_GAUGE (lb_gauge_new ());
+  lb_gauge_set_title (self->gauge, _("Time per token"));
+  lb_gauge_set_unit (self->gauge, _("ms"));
+  lb_gauge_set_digits (self->gauge, 2);
+  lb_gauge_set_has_target (self->gauge, TRUE);
+  lb_gauge_set_lower_is_better (self->gauge, TRUE);
+  lb_gauge_set_value (self->gauge, NAN);
+  gtk_widget_set_size_request (GTK_WIDGET (self->gauge), 280, 230);
+  gtk_widget_set_vexpand (GTK_WIDGET (self->gauge), TRUE);
+  gtk_box_append (GTK_BOX (gauge_card), GTK_WIDGET (self->gauge));
+  gtk_box_append (GTK_BOX (top), gauge_card);
+
+  gtk_grid_set_row_spacing (GTK_GRID (stats), 12);
+  gtk_grid_set_column_spacing (GTK_GRID (stats), 12);
+  gtk_grid_set_column_homogeneous (GTK_GRID (stats), TRUE);
+  gtk_grid_set_row_homogeneous (GTK_GRID (stats), TRUE);
+  gtk_widget_set_hexpand (stats, TRUE);
+  for (guint i = 0; i < N_STATS; i++)
+    gtk_grid_attach (GTK_GRID (stats),
+                     lb_stat_card_new (_(cards[i].title), &self->stat_values[i],
+                                       &self->stat_details[i]),
+                     cards[i].col, cards[i].row, 1, 1);
+  gtk_box_append (GTK_BOX (top), stats);
+  adw_preferences_group_add (self->results_group, top);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->results_group));
+
+  /* memory over time */
+  adw_preferences_group_set_title (memory, _("Memory While It Runs"));
+  adw_preferences_group_set_description (memory,
+    _("Resident memory of the workbench: anonymous (heap, KV cache, activations) and "
+      "file-backed (mapped weights), sampled every 10 ms."));
+  self->memory_chart = LB_LINE_CHART (lb_line_chart_new ());
+  lb_line_chart_add_series (self->memory_chart, _("Anonymous"));
+  lb_line_chart_add_series (self->memory_chart, _("File-backed"));
+  lb_line_chart_set_series_fill (self->memory_chart, SERIES_ANON, TRUE);
+  lb_line_chart_set_x_label (self->memory_chart, _("Time"));
+  lb_line_chart_set_y_label (self->memory_chart, _("Resident"));
+  lb_line_chart_set_x_format (self->memory_chart, LB_CHART_FORMAT_TIME);
+  lb_line_chart_set_y_format (self->memory_chart, LB_CHART_FORMAT_BYTES);
+  lb_line_chart_set_y_from_zero (self->memory_chart, TRUE);
+  gtk_widget_set_size_request (GTK_WIDGET (self->memory_chart), -1, 240);
+  gtk_box_append (GTK_BOX (chart_card), GTK_WIDGET (self->memory_chart));
+  self->live_label = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_xalign (self->live_label, 0.0f);
+  gtk_widget_add_css_class (GTK_WIDGET (self->live_label), "caption");
+  gtk_widget_add_css_class (GTK_WIDGET (self->live_label), "dim-label");
+  gtk_widget_add_css_class (GTK_WIDGET (self->live_label), "numeric");
+  gtk_box_append (GTK_BOX (chart_card), GTK_WIDGET (self->live_label));
+  self->process_label = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_xalign (self->process_label, 0.0f);
+  gtk_label_set_wrap (self->process_label, TRUE);
+  gtk_widget_add_css_class (GTK_WIDGET (self->process_label), "caption");
+  gtk_widget_add_css_class (GTK_WIDGET (self->process_label), "dim-label");
+  gtk_box_append (GTK_BOX (chart_card), GTK_WIDGET (self->process_label));
+  adw_preferences_group_add (memory, chart_card);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (memory));
+
+  /* how it runs, and the runs so far */
+  adw_preferences_group_set_title (run, _("Settings"));
   self->prompt_spin = add_spin_row (run, _("Prompt Tokens"), 0, 4096, 128);
   self->gen_spin = add_spin_row (run, _("Generated Tokens"), 1, 4096, 64);
   self->repeat_spin = add_spin_row (run, _("Repeats"), 1, 100, 3);
@@ -638,77 +701,21 @@ lb_perf_view_init (LbPerfView *self)
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), GTK_WIDGET (self->bandwidth_switch));
   adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), GTK_WIDGET (self->bandwidth_switch));
   adw_preferences_group_add (run, row);
-  gtk_box_append (GTK_BOX (left), GTK_WIDGET (run));
+  gtk_widget_set_valign (GTK_WIDGET (run), GTK_ALIGN_START);
+  gtk_box_append (GTK_BOX (bottom), GTK_WIDGET (run));
 
-  /* the gauge */
-  self->gauge = LB_GAUGE (lb_gauge_new ());
-  lb_gauge_set_title (self->gauge, _("Time per token"));
-  lb_gauge_set_unit (self->gauge, _("ms"));
-  lb_gauge_set_digits (self->gauge, 2);
-  lb_gauge_set_has_target (self->gauge, TRUE);
-  lb_gauge_set_lower_is_better (self->gauge, TRUE);
-  lb_gauge_set_value (self->gauge, NAN);
-  gtk_widget_set_size_request (GTK_WIDGET (self->gauge), 300, 250);
-  gtk_widget_set_vexpand (GTK_WIDGET (self->gauge), TRUE);
-  gtk_box_append (GTK_BOX (gauge_card), GTK_WIDGET (self->gauge));
-  gtk_widget_set_vexpand (gauge_card, TRUE);
-  gtk_box_append (GTK_BOX (right), gauge_card);
-  gtk_widget_set_size_request (right, 340, -1);
-
-  gtk_widget_set_hexpand (left, TRUE);
-  gtk_box_append (GTK_BOX (top), left);
-  gtk_box_append (GTK_BOX (top), right);
-  gtk_box_append (GTK_BOX (box), top);
-
-  /* memory over time */
-  adw_preferences_group_set_title (memory, _("Memory While It Runs"));
-  adw_preferences_group_set_description (memory,
-    _("Resident memory of the workbench: anonymous (heap, KV cache, activations) and "
-      "file-backed (mapped weights), sampled every 10 ms."));
-  self->memory_chart = LB_LINE_CHART (lb_line_chart_new ());
-  lb_line_chart_add_series (self->memory_chart, _("Anonymous"));
-  lb_line_chart_add_series (self->memory_chart, _("File-backed"));
-  lb_line_chart_set_series_fill (self->memory_chart, SERIES_ANON, TRUE);
-  lb_line_chart_set_x_label (self->memory_chart, _("Time"));
-  lb_line_chart_set_y_label (self->memory_chart, _("Resident"));
-  lb_line_chart_set_x_format (self->memory_chart, LB_CHART_FORMAT_TIME);
-  lb_line_chart_set_y_format (self->memory_chart, LB_CHART_FORMAT_BYTES);
-  lb_line_chart_set_y_from_zero (self->memory_chart, TRUE);
-  gtk_widget_set_size_request (GTK_WIDGET (self->memory_chart), -1, 260);
-  gtk_box_append (GTK_BOX (chart_card), GTK_WIDGET (self->memory_chart));
-  self->live_label = GTK_LABEL (gtk_label_new (NULL));
-  gtk_label_set_xalign (self->live_label, 0.0f);
-  gtk_widget_add_css_class (GTK_WIDGET (self->live_label), "caption");
-  gtk_widget_add_css_class (GTK_WIDGET (self->live_label), "dim-label");
-  gtk_widget_add_css_class (GTK_WIDGET (self->live_label), "numeric");
-  gtk_box_append (GTK_BOX (chart_card), GTK_WIDGET (self->live_label));
-  adw_preferences_group_add (memory, chart_card);
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (memory));
-
-  /* the figures */
-  self->results_group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
-  self->rows[ROW_DECODE] = add_value_row (self->results_group, _("Decoding"),
-                                          _("One token at a time, after the prompt"));
-  self->rows[ROW_PROMPT] = add_value_row (self->results_group, _("Prompt"),
-                                          _("The prompt in one batch"));
-  self->rows[ROW_TTFT] = add_value_row (self->results_group, _("Time to First Token"), NULL);
-  self->rows[ROW_STEPS] = add_value_row (self->results_group, _("Time per Token"), NULL);
-  self->rows[ROW_CPU] = add_value_row (self->results_group, _("Processor Use"), NULL);
-  self->rows[ROW_MEMORY] = add_value_row (self->results_group, _("Memory of the Model"),
-                                          _("KV cache and activations the engine added, plus "
-                                            "the weights a runtime maps: what the memory "
-                                            "target is checked against"));
-  self->rows[ROW_POOL] = add_value_row (self->results_group, _("Engine Memory Pool"), NULL);
-  self->rows[ROW_PEAKS] = add_value_row (self->results_group, _("Workbench Process Peak"), NULL);
-  self->rows[ROW_ROOFLINE] = add_value_row (self->results_group, _("Bandwidth Limit"), NULL);
-  gtk_widget_set_visible (GTK_WIDGET (self->results_group), FALSE);
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->results_group));
-
-  /* earlier runs */
   self->history_group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
   adw_preferences_group_set_title (self->history_group, _("Runs"));
-  gtk_widget_set_visible (GTK_WIDGET (self->history_group), FALSE);
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->history_group));
+  self->no_runs_row = ADW_ACTION_ROW (adw_action_row_new ());
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->no_runs_row), _("No Runs Yet"));
+  adw_action_row_set_subtitle (self->no_runs_row,
+                               _("Each benchmark of this model is listed here, newest first."));
+  gtk_widget_add_css_class (GTK_WIDGET (self->no_runs_row), "dim-label");
+  adw_preferences_group_add (self->history_group, GTK_WIDGET (self->no_runs_row));
+  gtk_widget_set_valign (GTK_WIDGET (self->history_group), GTK_ALIGN_START);
+  gtk_box_append (GTK_BOX (bottom), GTK_WIDGET (self->history_group));
+  gtk_box_set_homogeneous (GTK_BOX (bottom), TRUE);
+  gtk_box_append (GTK_BOX (box), bottom);
 
   gtk_widget_set_margin_top (box, 24);
   gtk_widget_set_margin_bottom (box, 30);
@@ -724,6 +731,7 @@ lb_perf_view_init (LbPerfView *self)
   gtk_stack_add_named (self->stack, empty, "empty");
   gtk_stack_add_named (self->stack, scrolled, "perf");
   adw_bin_set_child (ADW_BIN (self), GTK_WIDGET (self->stack));
+  show_result (self, NULL, NULL, 0, FALSE);
   update_sensitivity (self);
 }
 

@@ -22,10 +22,10 @@ void       lb_perf_view_run          (LbPerfView *self);
 void       lb_perf_view_set_sizes    (LbPerfView *self, guint n_prompt, guint n_gen,
                                       guint n_repeat);
 
-/* The memory the brief's target means, from a run inside the workbench:
- * what the engine added to the process (peak anonymous memory above the
- * level before it was made: KV cache, activations) plus the weights a
- * runtime maps (weight_bytes) */
+/* The memory the brief's target means, for a run inside the workbench
+ * (whose own resident memory says little about the model's): the engine's
+ * memory pool (KV cache, activations, scratch: allocated up front, exact)
+ * plus the weights a runtime maps (weight_bytes) */
 guint64    lb_perf_model_memory      (const LbBenchResult *result, guint64 weight_bytes);
 
 G_END_DECLS

@@ -39,6 +39,8 @@ struct _LbPrecisionView
   LbPrecisionGrid  *ends_grid;
   GtkDropDown      *type_dropdown;
   GtkButton        *set_button;
+  GtkWidget        *undo_button;
+  GtkWidget        *redo_button;
   GtkLabel         *selection_label;
   LbSizeBar        *size_bar;
   GtkLabel         *data_label;
@@ -173,7 +175,7 @@ update_selection (LbPrecisionView *self)
   busy = lb_session_get_busy (self->session);
 
   if (n == 0)
-    text = g_strdup (_("Select cells: click, drag, or click a layer or kind"));
+    text = g_strdup (_("No tensor selected"));
   else if (n == 1)
     text = g_strdup (names[0]);
   else
@@ -576,6 +578,8 @@ rule_row_new (LbPrecisionView *self, guint index)
   g_signal_connect (rr->row, "apply", G_CALLBACK (on_rule_pattern_applied), self);
 
   rr->extra = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_max_width_chars (rr->extra, 14);
+  gtk_label_set_ellipsize (rr->extra, PANGO_ELLIPSIZE_END);
   gtk_widget_add_css_class (GTK_WIDGET (rr->extra), "dim-label");
   gtk_widget_add_css_class (GTK_WIDGET (rr->extra), "caption");
   adw_entry_row_add_suffix (ADW_ENTRY_ROW (rr->row), GTK_WIDGET (rr->extra));
@@ -623,7 +627,10 @@ rule_row_show (LbPrecisionView *self, RuleRow *rr, const LbRecipeRule *rule)
                             /* Translators: a rule that also applies to norms and biases */
                             _("also vectors"));
   if (g_strcmp0 (gtk_label_get_label (rr->extra), extra->str) != 0)
-    gtk_label_set_label (rr->extra, extra->str);
+    {
+      gtk_label_set_label (rr->extra, extra->str);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (rr->extra), extra->str);
+    }
   gtk_widget_set_visible (GTK_WIDGET (rr->extra), extra->len > 0);
   g_string_free (extra, TRUE);
 }
@@ -679,11 +686,21 @@ fill_defaults (LbPrecisionView *self)
       gtk_label_set_label (self->norms_label, base);
       return;
     }
-  /* Translators: a default that is not set takes the recipe's base type */
   set_type_label (self->base_label, lb_recipe_get_base_type (recipe), "?");
-  set_type_label (self->embd_label, lb_recipe_get_embedding_type (recipe), _("Base type"));
-  set_type_label (self->output_label, lb_recipe_get_output_type (recipe), _("Base type"));
   set_type_label (self->norms_label, lb_recipe_get_norm_type (recipe), "F32");
+  /* what the embedding and output get, defaults and ties resolved (a tied
+   * embedding is the output projection too, and takes the output type) */
+  {
+    LbQuantPlan *plan = lb_session_get_plan (self->session);
+    const LbPlanEntry *embd = plan != NULL ? lb_quant_plan_find (plan, "token_embd.weight") : NULL;
+    const LbPlanEntry *output = plan != NULL ? lb_quant_plan_find (plan, "output.weight") : NULL;
+
+    set_type_label (self->embd_label, embd != NULL ? embd->type : LB_TYPE_COUNT, "—");
+    if (output != NULL)
+      set_type_label (self->output_label, output->type, "—");
+    else
+      gtk_label_set_label (self->output_label, _("Shared with the embedding"));
+  }
 }
 
 /* ---- the session ------------------------------------------------------------ */
@@ -705,6 +722,18 @@ update_busy (LbPrecisionView *self)
   /* an edit that failed or was cancelled leaves the combos as they were */
   if (!busy && self->session != NULL)
     update_combos (self);
+  /* what undo and redo would do */
+  {
+    const char *undo = self->session != NULL ? lb_session_get_undo_label (self->session) : NULL;
+    const char *redo = self->session != NULL ? lb_session_get_redo_label (self->session) : NULL;
+    g_autofree char *undo_tip = undo != NULL ? g_strdup_printf (_("Undo: %s"), undo)
+                                             : g_strdup (_("Undo"));
+    g_autofree char *redo_tip = redo != NULL ? g_strdup_printf (_("Redo: %s"), redo)
+                                             : g_strdup (_("Redo"));
+
+    gtk_widget_set_tooltip_text (self->undo_button, undo_tip);
+    gtk_widget_set_tooltip_text (self->redo_button, redo_tip);
+  }
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "precision.fit-budget",
                                  !busy && self->fit_job == NULL);
   update_selection (self);
@@ -1022,20 +1051,31 @@ static GtkWidget *
 build_map_group (LbPrecisionView *self)
 {
   AdwPreferencesGroup *group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
-  GtkWidget *suffix = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *toolbar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   GtkWidget *card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
   g_autoptr (GtkStringList) names = gtk_string_list_new (NULL);
   GtkWidget *undo_redo = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
 
   adw_preferences_group_set_title (group, _("Tensor Types"));
   adw_preferences_group_set_description (group,
-    _("Each layer’s matrices, coloured by type. Select cells, choose a type and set it: "
-      "only those tensors are quantized again."));
+    _("Each layer’s matrices, coloured by type. Select cells (click, drag, or a layer or kind "
+      "label), choose a type and set it: only those tensors are quantized again."));
 
+  /* the toolbar: undo and redo, what is selected, the type and the button */
   gtk_widget_add_css_class (undo_redo, "linked");
-  gtk_box_append (GTK_BOX (undo_redo), icon_button ("edit-undo-symbolic", _("Undo"), "win.undo"));
-  gtk_box_append (GTK_BOX (undo_redo), icon_button ("edit-redo-symbolic", _("Redo"), "win.redo"));
-  gtk_box_append (GTK_BOX (suffix), undo_redo);
+  self->undo_button = icon_button ("edit-undo-symbolic", _("Undo"), "win.undo");
+  self->redo_button = icon_button ("edit-redo-symbolic", _("Redo"), "win.redo");
+  gtk_box_append (GTK_BOX (undo_redo), self->undo_button);
+  gtk_box_append (GTK_BOX (undo_redo), self->redo_button);
+  gtk_box_append (GTK_BOX (toolbar), undo_redo);
+
+  self->selection_label = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_xalign (self->selection_label, 0.0f);
+  gtk_label_set_ellipsize (self->selection_label, PANGO_ELLIPSIZE_MIDDLE);
+  gtk_widget_set_hexpand (GTK_WIDGET (self->selection_label), TRUE);
+  gtk_widget_set_margin_start (GTK_WIDGET (self->selection_label), 6);
+  gtk_widget_add_css_class (GTK_WIDGET (self->selection_label), "dim-label");
+  gtk_box_append (GTK_BOX (toolbar), GTK_WIDGET (self->selection_label));
 
   for (guint i = 0; i < self->types->len; i++)
     gtk_string_list_append (names, lb_type_get_name (g_array_index (self->types, LbType, i)));
@@ -1046,21 +1086,22 @@ build_map_group (LbPrecisionView *self)
   for (guint i = 0; i < self->types->len; i++)
     if (g_array_index (self->types, LbType, i) == LB_TYPE_Q8_0)
       gtk_drop_down_set_selected (self->type_dropdown, i);
-  gtk_box_append (GTK_BOX (suffix), GTK_WIDGET (self->type_dropdown));
+  gtk_box_append (GTK_BOX (toolbar), GTK_WIDGET (self->type_dropdown));
 
   self->set_button = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Set Type")));
   gtk_widget_add_css_class (GTK_WIDGET (self->set_button), "suggested-action");
   gtk_widget_set_valign (GTK_WIDGET (self->set_button), GTK_ALIGN_CENTER);
   g_signal_connect (self->set_button, "clicked", G_CALLBACK (on_set_clicked), self);
-  gtk_box_append (GTK_BOX (suffix), GTK_WIDGET (self->set_button));
-  adw_preferences_group_set_header_suffix (group, suffix);
+  gtk_box_append (GTK_BOX (toolbar), GTK_WIDGET (self->set_button));
+  gtk_widget_add_css_class (toolbar, "lb-map-toolbar");
+  gtk_box_append (GTK_BOX (card), toolbar);
 
   gtk_widget_add_css_class (card, "card");
   gtk_widget_add_css_class (card, "lb-map-card");
   self->grid = LB_PRECISION_GRID (lb_precision_grid_new ());
   lb_precision_grid_set_show_legend (self->grid, TRUE);
   gtk_widget_set_hexpand (GTK_WIDGET (self->grid), TRUE);
-  gtk_widget_set_size_request (GTK_WIDGET (self->grid), -1, 330);
+  gtk_widget_set_size_request (GTK_WIDGET (self->grid), -1, 320);
   g_signal_connect (self->grid, "selection-changed", G_CALLBACK (on_grid_selection), self);
   g_signal_connect (self->grid, "cell-activated", G_CALLBACK (on_cell_activated), self);
   gtk_box_append (GTK_BOX (card), GTK_WIDGET (self->grid));
@@ -1068,17 +1109,10 @@ build_map_group (LbPrecisionView *self)
   self->ends_grid = LB_PRECISION_GRID (lb_precision_grid_new ());
   lb_precision_grid_set_show_legend (self->ends_grid, FALSE);
   lb_precision_grid_set_title (self->ends_grid, _("Outside the layers"));
-  gtk_widget_set_size_request (GTK_WIDGET (self->ends_grid), -1, 84);
+  gtk_widget_set_size_request (GTK_WIDGET (self->ends_grid), -1, 76);
   g_signal_connect (self->ends_grid, "selection-changed", G_CALLBACK (on_grid_selection), self);
   g_signal_connect (self->ends_grid, "cell-activated", G_CALLBACK (on_cell_activated), self);
   gtk_box_append (GTK_BOX (card), GTK_WIDGET (self->ends_grid));
-
-  self->selection_label = GTK_LABEL (gtk_label_new (NULL));
-  gtk_label_set_xalign (self->selection_label, 0.0f);
-  gtk_label_set_ellipsize (self->selection_label, PANGO_ELLIPSIZE_MIDDLE);
-  gtk_widget_add_css_class (GTK_WIDGET (self->selection_label), "dim-label");
-  gtk_widget_add_css_class (GTK_WIDGET (self->selection_label), "caption");
-  gtk_box_append (GTK_BOX (card), GTK_WIDGET (self->selection_label));
 
   adw_preferences_group_add (group, card);
   return GTK_WIDGET (group);
@@ -1273,14 +1307,24 @@ lb_precision_view_init (LbPrecisionView *self)
   gtk_widget_set_margin_start (columns, 18);
   gtk_widget_set_margin_end (columns, 18);
   gtk_widget_set_hexpand (left, TRUE);
-  gtk_widget_set_size_request (right, 380, -1);
+  gtk_widget_set_valign (left, GTK_ALIGN_START);
   gtk_box_append (GTK_BOX (left), build_map_group (self));
   gtk_box_append (GTK_BOX (left), build_size_group (self));
   gtk_box_append (GTK_BOX (right), build_recipe_group (self));
   gtk_box_append (GTK_BOX (right), build_rules_group (self));
   gtk_box_append (GTK_BOX (right), build_defaults_group (self));
   gtk_box_append (GTK_BOX (columns), left);
-  gtk_box_append (GTK_BOX (columns), right);
+  /* the recipe beside the map, no wider than it needs */
+  {
+    GtkWidget *right_clamp = adw_clamp_new ();
+
+    adw_clamp_set_maximum_size (ADW_CLAMP (right_clamp), 440);
+    adw_clamp_set_tightening_threshold (ADW_CLAMP (right_clamp), 360);
+    adw_clamp_set_child (ADW_CLAMP (right_clamp), right);
+    gtk_widget_set_size_request (right_clamp, 360, -1);
+    gtk_widget_set_valign (right_clamp, GTK_ALIGN_START);
+    gtk_box_append (GTK_BOX (columns), right_clamp);
+  }
 
   adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 1400);
   adw_clamp_set_child (ADW_CLAMP (clamp), columns);

@@ -178,7 +178,8 @@ lb_recipe_edit_layers_pattern (const char *kind, const gboolean *layers, guint n
   }
 }
 
-/* The type holding the most elements among tensors that pass keep () */
+/* The type holding the most elements among the matrices (or, with
+ * matrices FALSE, the vectors), each in its type in types or its own */
 static LbType
 most_common (LbModel *model, GHashTable *types, gboolean matrices, LbType fallback)
 {

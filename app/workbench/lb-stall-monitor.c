@@ -34,7 +34,6 @@ on_tick (gpointer data)
 
   self->max_gap = MAX (self->max_gap, now - self->last_tick);
   self->max_busy = MAX (self->max_busy, cpu - self->last_cpu);
-  if (cpu - self->last_cpu > 25000) g_printerr ("BUSYTICK %.1f ms at %.3f\n", (cpu - self->last_cpu)/1e3, now/1e6);
   self->last_tick = now;
   self->last_cpu = cpu;
   self->n_ticks++;

@@ -78,12 +78,9 @@ lb_gui_click_for_job (LbWindow *window, GtkButton *button)
 
   n.n_before = g_list_model_get_n_items (n.jobs);
   g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (button)));
-  g_printerr ("STEP %.3f click\n", g_get_monotonic_time ()/1e6);
   gtk_widget_activate (GTK_WIDGET (button));
-  g_printerr ("STEP %.3f clicked\n", g_get_monotonic_time ()/1e6);
   if (!lb_gui_wait_for (new_job_cond, &n, 5000))
     g_error ("clicking \"%s\" started no job", gtk_button_get_label (button));
-  g_printerr ("STEP %.3f job there\n", g_get_monotonic_time ()/1e6);
   return lb_gui_last_job (window);
 }
 
@@ -93,6 +90,28 @@ lb_gui_wait_job (LbJob *job, guint timeout_ms)
   if (!lb_gui_wait_for (job_finished_cond, job, timeout_ms))
     g_error ("job \"%s\" did not finish in %u s (stage: %s)", lb_job_get_title (job),
              timeout_ms / 1000, lb_job_get_stage (job));
+}
+
+static gboolean
+all_finished_cond (gpointer data)
+{
+  GListModel *jobs = lb_window_get_jobs (LB_WINDOW (data));
+
+  for (guint i = 0; i < g_list_model_get_n_items (jobs); i++)
+    {
+      g_autoptr (LbJob) job = g_list_model_get_item (jobs, i);
+
+      if (!job_finished_cond (job))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+void
+lb_gui_wait_jobs (LbWindow *window, guint timeout_ms)
+{
+  if (!lb_gui_wait_for (all_finished_cond, window, timeout_ms))
+    g_error ("the window's jobs did not finish in %u s", timeout_ms / 1000);
 }
 
 static gboolean
@@ -185,10 +204,22 @@ lb_gui_find_one (GtkWidget *root, GType type)
   return g_ptr_array_index (found, 0);
 }
 
+/* "_Open" and "打开(_O)" without their mnemonic underscore */
+static char *
+without_mnemonic (const char *label)
+{
+  char *plain = g_strdup (label);
+
+  for (char *p = plain; (p = strchr (p, '_')) != NULL;)
+    memmove (p, p + 1, strlen (p));
+  return plain;
+}
+
 GtkButton *
 lb_gui_find_button (GtkWidget *root, const char *text)
 {
   g_autoptr (GPtrArray) buttons = lb_gui_find (root, GTK_TYPE_BUTTON);
+  g_autofree char *wanted = without_mnemonic (text);
 
   for (guint i = 0; i < buttons->len; i++)
     {
@@ -198,11 +229,8 @@ lb_gui_find_button (GtkWidget *root, const char *text)
 
       if (label == NULL)
         continue;
-      plain = g_strdup (label);
-      /* drop the mnemonic underscore */
-      for (char *p = plain; (p = strchr (p, '_')) != NULL;)
-        memmove (p, p + 1, strlen (p));
-      if (g_str_equal (plain, text))
+      plain = without_mnemonic (label);
+      if (g_str_equal (plain, wanted))
         return button;
     }
   g_error ("no button \"%s\" under %s", text, G_OBJECT_TYPE_NAME (root));
@@ -273,7 +301,25 @@ lb_gui_screenshot (LbWindow *window, const char *view)
  * 10 ms timer. The budget is on the main thread's CPU time between two
  * ticks: on a loaded machine (2 cores shared with builds) the wall-clock
  * gap also counts time spent waiting for a processor, so it is reported
- * but not asserted. */
+ * but not asserted. Screenshot runs (in any language, with a longer
+ * benchmark and every preset evaluated) report without asserting. */
+#ifdef __SANITIZE_ADDRESS__
+/* AddressSanitizer makes every allocation several times slower: the
+ * budget is for the build users run */
+#define TIMING_CHECKED FALSE
+#else
+#define TIMING_CHECKED TRUE
+#endif
+
+static void
+check_budget (double busy_ms)
+{
+  if (lb_gui_screenshot_dir == NULL && TIMING_CHECKED)
+    g_assert_cmpfloat (busy_ms, <, LB_GUI_STALL_BUDGET_MS);
+  else if (busy_ms >= LB_GUI_STALL_BUDGET_MS)
+    g_test_message ("over the budget (not checked with screenshots or AddressSanitizer)");
+}
+
 void
 lb_gui_report_stall (const char *what, LbJob *job, LbStallMonitor *monitor)
 {
@@ -283,7 +329,7 @@ lb_gui_report_stall (const char *what, LbJob *job, LbStallMonitor *monitor)
                       "%.1f ms main-thread CPU (window's monitor)", what,
                       lb_job_get_elapsed (job) * 1000, lb_job_get_max_stall_ms (job),
                       lb_job_get_max_busy_ms (job));
-      g_assert_cmpfloat (lb_job_get_max_busy_ms (job), <, LB_GUI_STALL_BUDGET_MS);
+      check_budget (lb_job_get_max_busy_ms (job));
     }
   if (monitor != NULL)
     {
@@ -291,7 +337,7 @@ lb_gui_report_stall (const char *what, LbJob *job, LbStallMonitor *monitor)
                       "CPU (test's 10 ms timer, action to result on screen); budget %.0f ms",
                       what, lb_stall_monitor_get_max_gap_ms (monitor),
                       lb_stall_monitor_get_max_busy_ms (monitor), LB_GUI_STALL_BUDGET_MS);
-      g_assert_cmpfloat (lb_stall_monitor_get_max_busy_ms (monitor), <, LB_GUI_STALL_BUDGET_MS);
+      check_budget (lb_stall_monitor_get_max_busy_ms (monitor));
     }
 }
 

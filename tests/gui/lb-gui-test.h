@@ -28,6 +28,8 @@ LbJob     *lb_gui_click_for_job (LbWindow *window, GtkButton *button);
 /* Until the job has finished and its main-loop stall is recorded; fails
  * the test after timeout_ms */
 void       lb_gui_wait_job     (LbJob *job, guint timeout_ms);
+/* Until no job of the window runs (and their stalls are recorded) */
+void       lb_gui_wait_jobs    (LbWindow *window, guint timeout_ms);
 /* The active window, opened as a user would if there is none */
 LbWindow  *lb_gui_window       (void);
 
@@ -39,7 +41,8 @@ void       lb_gui_assert_shows (GtkWidget *root, const char *text);
 GPtrArray *lb_gui_find         (GtkWidget *root, GType type);
 /* The only widget of type under root */
 gpointer   lb_gui_find_one     (GtkWidget *root, GType type);
-/* The button under root whose label (mnemonic underscores removed) is text */
+/* The button under root whose label is text (its translation, with or
+ * without the mnemonic underscore) */
 GtkButton *lb_gui_find_button  (GtkWidget *root, const char *text);
 /* Picks the item of a combo row / drop-down (GtkStringList models) by text */
 void       lb_gui_select_combo (AdwComboRow *row, const char *text);

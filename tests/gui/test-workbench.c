@@ -450,7 +450,7 @@ test_export (void)
   assert_shows (window, "mini-qwen2-f16.gguf");
   lb_window_show_view (window, "overview");
   /* back to the map's own choice for the tests that follow */
-  select_combo_text (g_ptr_array_index (combos, 0), g_dgettext (GETTEXT_PACKAGE, "As the Precision Map Says"));
+  select_combo_text (g_ptr_array_index (combos, 0), g_dgettext (GETTEXT_PACKAGE, "From the Map"));
 }
 
 int
