@@ -115,19 +115,22 @@ run () {  # run LOGBASE QEMU_CPU EXPECT_DOTPROD TESTS [TEST-ARGS]: one meson tes
     --num-processes 2 --timeout-multiplier 2 --logbase "$1" ${5:+--test-args "$5"} $4 || status=1
   count "$logs/$1.json"
 }
-paths () {  # paths CASES: "-p /lowbit/engine/CASE ..." for g_test
-  local out="" c
-  for c in $1; do out="$out -p /lowbit/engine/$c"; done
-  echo "$out"
+engine () {  # engine LOGBASE QEMU_CPU EXPECT_DOTPROD CASES: one run per engine case
+  local c i=0
+  # one -p per run: GLib's TAP output has one plan per -p path
+  for c in $4; do
+    run "$1-$i" "$2" "$3" engine "-p /lowbit/engine/$c"
+    i=$((i + 1))
+  done
 }
 
 echo "== aarch64: core tests under qemu-aarch64 -cpu max (NEON with dot products) =="
 run aarch64-dotprod max 1 "$tests"
-run aarch64-dotprod-engine max 1 engine "$(paths "$engine_cases")"
+engine aarch64-dotprod-engine max 1 "$engine_cases"
 
 echo "== aarch64: kernel tests under qemu-aarch64 -cpu cortex-a53 (NEON without dot products) =="
 run aarch64-neon cortex-a53 0 "$nodp_tests"
-run aarch64-neon-engine cortex-a53 0 engine "$(paths "$nodp_engine_cases")"
+engine aarch64-neon-engine cortex-a53 0 "$nodp_engine_cases"
 
 echo "aarch64: $total_ok passed, $total_fail failed"
 exit $status
