@@ -45,7 +45,8 @@ if [ "$fuzz_seconds" -gt 0 ] && command -v clang >/dev/null; then
     -Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link
   ninja -C build-fuzz
   for target in build-fuzz/tests/fuzz/fuzz-*; do
-    [ -x "$target" ] || continue
+    # only the fuzzer binaries, not meson's fuzz-*.p object folders
+    [ -f "$target" ] && [ -x "$target" ] || continue
     name=${target##*/fuzz-}
     work=$(mktemp -d)
     cp -r "tests/fuzz/corpus/$name/." "$work/"
