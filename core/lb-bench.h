@@ -64,7 +64,8 @@ typedef struct {
   double   cpu_util_pct;          /* cores busy / threads, in % */
 
   /* roofline */
-  double   bandwidth_bytes_s;     /* best read bandwidth of the stream test */
+  double   bandwidth_bytes_s;     /* best read bandwidth of the stream test (run before
+                                   * and after the measurement) */
   guint    bandwidth_threads;
   double   roofline_tok_s;        /* bandwidth / weight bytes per token */
   double   roofline_pct;          /* decode_tok_s / roofline_tok_s, in % */
