@@ -487,6 +487,9 @@ const LbMatmulKernels lb_matmul_neon_kernels = {
     [LB_TYPE_Q4_K] = lb_mm_q4_k_tile_neon,
     [LB_TYPE_Q6_K] = lb_mm_q6_k_tile_neon,
   },
+  /* 32 vector registers hold a 4-row tile */
+  .qtile_rows_one = LB_MM_QTILE_ROWS,
+  .qtile_rows_batch = 2,
 };
 
 const LbMatmulKernels lb_matmul_neon_dp_kernels = {
@@ -497,4 +500,7 @@ const LbMatmulKernels lb_matmul_neon_dp_kernels = {
     [LB_TYPE_Q4_K] = lb_mm_q4_k_tile_neon_dp,
     [LB_TYPE_Q6_K] = lb_mm_q6_k_tile_neon_dp,
   },
+  /* 32 vector registers hold a 4-row tile */
+  .qtile_rows_one = LB_MM_QTILE_ROWS,
+  .qtile_rows_batch = 2,
 };

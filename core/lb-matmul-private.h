@@ -28,8 +28,16 @@ G_BEGIN_DECLS
 #define LB_MM_QTILE_ROWS 4
 #define LB_MM_QTILE_TOKENS 4
 
+/* Activation rows as the tile kernels read them: the weight type's
+ * vec_dot_type, and for Q8_0 a trailer after the row's nb blocks: the
+ * blocks' scales as floats (nb × float), then the sums of their quants
+ * (nb × gint32), both unaligned. Work done once per activation row instead
+ * of once per weight row. */
+gsize lb_matmul_act_row_bytes  (LbType type, gint64 n);
+void  lb_matmul_act_from_float (LbType type, const float *src, guint8 *dst, gint64 n);
+
 /* Block-format weights against activation rows in the weight type's
- * vec_dot_type: out[t * ldo + r] = dot (weight row r, activation row t)
+ * vec_dot_type (laid out by lb_matmul_act_from_float): out[t * ldo + r] = dot (weight row r, activation row t)
  * over n elements, for r < nr and t < nt, with (nr, nt) one of (1..4, 1)
  * or (1..2, 1..4). Rows are ldw / ldx bytes apart. The integer block sums
  * are exact; the float accumulation is the same for every output whatever
@@ -76,6 +84,11 @@ typedef struct {
   float (*dot_q8_0)    (gint64 n, const void *k, const float *q);
   /* tile kernels per weight type; NULL: the type's vec_dot is used */
   LbQuantTileFunc quant_tile[LB_TYPE_COUNT];
+  /* weight rows per tile call for one token and for a batch (of up to
+   * LB_MM_QTILE_TOKENS tokens): what runs fastest on that instruction set
+   * (measured; see lb-matmul.c) */
+  guint           qtile_rows_one;
+  guint           qtile_rows_batch;
 } LbMatmulKernels;
 
 /* The scalar set (always there) and the AVX2 set (NULL when the build or

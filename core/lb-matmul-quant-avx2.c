@@ -72,68 +72,182 @@ load32 (const void *p)
 
 /* ---- 32-element blocks against Q8_0 ------------------------------------------- */
 
-/* the 32 signed weights of a block, in element order */
+/* One weight row against NT tokens, 8 blocks at a time: each block's
+ * integer dot product is exact; the 8 block sums are gathered into one
+ * vector by a tree of horizontal adds (lane j: block j), converted once,
+ * and scaled by the 8 blocks' d_w × d_x in one multiply-add. The
+ * activation side (its scales as floats, the sums of its quants) comes
+ * from the trailer lb_matmul_act_from_float appends, so a weight block
+ * costs an unpack, one byte product and a share of the tree.
+ *
+ * Q4_0 levels are used unsigned (0..15) and the offset of 8 taken off the
+ * block sum as 8 × (sum of the activation quants); their byte products
+ * are summed in int16 all the way up the tree (16 products of at most
+ * 15 × 127 stay below 32767). Q8_0 uses the sign trick (|w| times x with
+ * w's sign, |w| <= 128, |x| <= 127) and sums in int32. */
+
 ALWAYS_INLINE __m256i
-q8_0_values (const void *blk)
+q8_0_block_dot (const guint8 *wb, __m256i xv, __m256i ones)
 {
-  return load32 (((const LbBlockQ8_0 *) blk)->qs);
+  __m256i wv = load32 (((const LbBlockQ8_0 *) wb)->qs);
+
+  return _mm256_madd_epi16 (_mm256_maddubs_epi16 (_mm256_abs_epi8 (wv),
+                                                  _mm256_sign_epi8 (xv, wv)), ones);
 }
 
 ALWAYS_INLINE __m256i
-q4_0_values (const void *blk)
+q4_0_levels (const guint8 *wb)
 {
   /* element j < 16 is the low nibble of qs[j], element j + 16 its high one */
-  __m128i v = _mm_loadu_si128 ((const __m128i *) ((const LbBlockQ4_0 *) blk)->qs);
-  __m128i lo = _mm_and_si128 (v, _mm_set1_epi8 (0x0f));
-  __m128i hi = _mm_and_si128 (_mm_srli_epi16 (v, 4), _mm_set1_epi8 (0x0f));
-  return _mm256_sub_epi8 (_mm256_set_m128i (hi, lo), _mm256_set1_epi8 (8));
+  __m256i v = _mm256_broadcastsi128_si256 (
+    _mm_loadu_si128 ((const __m128i *) ((const LbBlockQ4_0 *) wb)->qs));
+
+  v = _mm256_srlv_epi64 (v, _mm256_set_epi64x (4, 4, 0, 0));
+  return _mm256_and_si256 (v, _mm256_set1_epi8 (0x0f));
 }
 
-#define DEFINE_QK32_TILE(name, BLOCK, VALUES)                                             \
-  ALWAYS_INLINE void                                                                     \
-  name##_n (const guint NR, const guint NT, gint64 n, const void *w, gsize ldw,          \
-            const void *x, gsize ldx, float *out, gsize ldo)                             \
-  {                                                                                      \
-    const __m256i ones = _mm256_set1_epi16 (1);                                          \
-    __m256 acc[LB_MM_QTILE_TOKENS][LB_MM_QTILE_ROWS];                                    \
-                                                                                         \
-    UNROLL for (guint t = 0; t < NT; t++)                                                \
-      UNROLL for (guint r = 0; r < NR; r++)                                              \
-        acc[t][r] = _mm256_setzero_ps ();                                                \
-    for (gint64 b = 0; b < n / LB_QK; b++)                                               \
-      {                                                                                  \
-        __m256i wv[LB_MM_QTILE_ROWS], wabs[LB_MM_QTILE_ROWS];                            \
-        __m256 dw[LB_MM_QTILE_ROWS];                                                     \
-                                                                                         \
-        UNROLL for (guint r = 0; r < NR; r++)                                            \
-          {                                                                              \
-            const BLOCK *blk = (const BLOCK *) ((const guint8 *) w + r * ldw) + b;       \
-            wv[r] = VALUES (blk);                                                        \
-            wabs[r] = _mm256_sign_epi8 (wv[r], wv[r]);                                   \
-            dw[r] = _mm256_set1_ps (half (blk->d));                                      \
-          }                                                                              \
-        UNROLL for (guint t = 0; t < NT; t++)                                            \
-          {                                                                              \
-            const LbBlockQ8_0 *xb = (const LbBlockQ8_0 *) ((const guint8 *) x + t * ldx) + b; \
-            __m256i xv = load32 (xb->qs);                                                \
-            __m256 dx = _mm256_set1_ps (half (xb->d));                                   \
-                                                                                         \
-            UNROLL for (guint r = 0; r < NR; r++)                                        \
-              {                                                                          \
-                __m256i p = _mm256_maddubs_epi16 (wabs[r], _mm256_sign_epi8 (xv, wv[r])); \
-                __m256 s = _mm256_cvtepi32_ps (_mm256_madd_epi16 (p, ones));             \
-                acc[t][r] = _mm256_fmadd_ps (_mm256_mul_ps (dw[r], dx), s, acc[t][r]);   \
-              }                                                                          \
-          }                                                                              \
-      }                                                                                  \
-    UNROLL for (guint t = 0; t < NT; t++)                                                \
-      UNROLL for (guint r = 0; r < NR; r++)                                              \
-        out[t * ldo + r] = hsum (acc[t][r]);                                             \
-  }                                                                                      \
-  DEFINE_TILE_DISPATCH (name)
+/* the scales of blocks g .. g + cnt - 1 (cnt <= 8) of a row of bsize-byte
+ * blocks whose f16 scale comes first, as 8 floats (0 past cnt) */
+ALWAYS_INLINE __m256
+block_scales8 (const guint8 *w, gsize bsize, guint cnt)
+{
+  guint16 h[8] = { 0 };
 
-DEFINE_QK32_TILE (lb_mm_q8_0_tile_avx2, LbBlockQ8_0, q8_0_values)
-DEFINE_QK32_TILE (lb_mm_q4_0_tile_avx2, LbBlockQ4_0, q4_0_values)
+  if (cnt == 8)
+    {
+      guint16 v[8];
+
+      UNROLL for (guint j = 0; j < 8; j++)
+        memcpy (&v[j], w + j * bsize, 2);
+      return _mm256_cvtph_ps (_mm_setr_epi16 ((short) v[0], (short) v[1], (short) v[2], (short) v[3],
+                                              (short) v[4], (short) v[5], (short) v[6], (short) v[7]));
+    }
+  for (guint j = 0; j < cnt; j++)
+    memcpy (&h[j], w + j * bsize, 2);
+  return _mm256_cvtph_ps (_mm_loadu_si128 ((const __m128i *) h));
+}
+
+ALWAYS_INLINE __m256i
+lane_mask (guint cnt)
+{
+  return _mm256_cmpgt_epi32 (_mm256_set1_epi32 ((int) cnt),
+                             _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+ALWAYS_INLINE void
+qk32_row (const guint NT, const gboolean Q4, gint64 n, const guint8 *w, const guint8 *x,
+          gsize ldx, float *out, gsize ldo)
+{
+  const gsize wsize = Q4 ? sizeof (LbBlockQ4_0) : sizeof (LbBlockQ8_0);
+  const gint64 nb = n / LB_QK;
+  const __m256i ones = _mm256_set1_epi16 (1);
+  __m256 acc[LB_MM_QTILE_TOKENS];
+
+  UNROLL for (guint t = 0; t < NT; t++)
+    acc[t] = _mm256_setzero_ps ();
+
+  for (gint64 g = 0; g < nb; g += 8)
+    {
+      const guint cnt = (guint) MIN (8, nb - g);
+      const __m256i mask = lane_mask (cnt);
+      __m256i quad[LB_MM_QTILE_TOKENS][2];
+      __m256 dw;
+
+      UNROLL for (guint q = 0; q < 2; q++)
+        {
+          __m256i pair[LB_MM_QTILE_TOKENS][2];
+
+          UNROLL for (guint p = 0; p < 2; p++)
+            {
+              __m256i s[LB_MM_QTILE_TOKENS][2];
+
+              UNROLL for (guint k = 0; k < 2; k++)
+                {
+                  const guint j = 4 * q + 2 * p + k;
+                  const guint8 *wb = w + (g + j) * wsize;
+                  __m256i lv;
+
+                  if (j >= cnt)
+                    {
+                      UNROLL for (guint t = 0; t < NT; t++)
+                        s[t][k] = _mm256_setzero_si256 ();
+                      continue;
+                    }
+                  if (Q4)
+                    lv = q4_0_levels (wb);
+                  UNROLL for (guint t = 0; t < NT; t++)
+                    {
+                      __m256i xv = load32 (((const LbBlockQ8_0 *) (x + t * ldx)) [g + j].qs);
+
+                      s[t][k] = Q4 ? _mm256_maddubs_epi16 (lv, xv) : q8_0_block_dot (wb, xv, ones);
+                    }
+                }
+              UNROLL for (guint t = 0; t < NT; t++)
+                pair[t][p] = Q4 ? _mm256_hadd_epi16 (s[t][0], s[t][1])
+                                : _mm256_hadd_epi32 (s[t][0], s[t][1]);
+            }
+          UNROLL for (guint t = 0; t < NT; t++)
+            quad[t][q] = Q4 ? _mm256_hadd_epi16 (pair[t][0], pair[t][1])
+                            : _mm256_hadd_epi32 (pair[t][0], pair[t][1]);
+        }
+
+      dw = block_scales8 (w + g * wsize, wsize, cnt);
+      UNROLL for (guint t = 0; t < NT; t++)
+        {
+          const guint8 *xt = x + t * ldx + nb * sizeof (LbBlockQ8_0);
+          __m256i sums;
+
+          if (Q4)
+            {
+              /* lane halves: block j's 16-product sums in int16 j of each */
+              __m256i oct = _mm256_hadd_epi16 (quad[t][0], quad[t][1]);
+              sums = _mm256_add_epi32 (_mm256_cvtepi16_epi32 (_mm256_castsi256_si128 (oct)),
+                                       _mm256_cvtepi16_epi32 (_mm256_extracti128_si256 (oct, 1)));
+            }
+          else
+            sums = _mm256_add_epi32 (_mm256_permute2x128_si256 (quad[t][0], quad[t][1], 0x20),
+                                     _mm256_permute2x128_si256 (quad[t][0], quad[t][1], 0x31));
+          __m256 dx = _mm256_maskload_ps ((const float *) xt + g, mask);
+
+          if (Q4)
+            {
+              __m256i xs = _mm256_maskload_epi32 ((const int *) (xt + nb * sizeof (float)) + g, mask);
+              sums = _mm256_sub_epi32 (sums, _mm256_slli_epi32 (xs, 3));
+            }
+          acc[t] = _mm256_fmadd_ps (_mm256_cvtepi32_ps (sums), _mm256_mul_ps (dw, dx), acc[t]);
+        }
+    }
+  UNROLL for (guint t = 0; t < NT; t++)
+    out[t * ldo] = hsum (acc[t]);
+}
+
+/* any tile as rows of 1..4 tokens: one row at a time is what the 16
+ * registers hold without spilling */
+#define DEFINE_QK32_TILE(name, Q4)                                                      \
+  void                                                                                 \
+  name (gint64 n, const void *w, gsize ldw, guint nr, const void *x, gsize ldx, guint nt, \
+        float *out, gsize ldo)                                                         \
+  {                                                                                    \
+    for (guint r = 0; r < nr; r++)                                                     \
+      {                                                                                \
+        const guint8 *wr = (const guint8 *) w + r * ldw;                               \
+        for (guint t = 0; t < nt; t += LB_MM_QTILE_TOKENS)                             \
+          {                                                                            \
+            const guint8 *xt = (const guint8 *) x + t * ldx;                           \
+            float *o = out + t * ldo + r;                                              \
+            switch (MIN (nt - t, LB_MM_QTILE_TOKENS))                                  \
+              {                                                                        \
+              case 1: qk32_row (1, Q4, n, wr, xt, ldx, o, ldo); break;                 \
+              case 2: qk32_row (2, Q4, n, wr, xt, ldx, o, ldo); break;                 \
+              case 3: qk32_row (3, Q4, n, wr, xt, ldx, o, ldo); break;                 \
+              default: qk32_row (4, Q4, n, wr, xt, ldx, o, ldo); break;                \
+              }                                                                        \
+          }                                                                            \
+      }                                                                                \
+  }
+
+DEFINE_QK32_TILE (lb_mm_q8_0_tile_avx2, FALSE)
+DEFINE_QK32_TILE (lb_mm_q4_0_tile_avx2, TRUE)
 
 /* ---- Q4_K against Q8_K ------------------------------------------------------------ */
 

@@ -400,7 +400,7 @@ lb_matmul_input_init (LbMatmulInput *in, guint n_in, guint n_rows,
           return FALSE;
         }
       in->copies[c].type = vt;
-      in->copies[c].row_bytes = lb_type_row_size (vt, n_in);
+      in->copies[c].row_bytes = lb_matmul_act_row_bytes (vt, n_in);
       if (in->copies[c].row_bytes == 0)
         {
           g_set_error (error, LB_ERROR, LB_ERROR_UNSUPPORTED,
@@ -423,9 +423,44 @@ lb_matmul_input_prepare_row (const LbMatmulInput *in, guint row)
 
   g_return_if_fail (row < in->n_rows);
   for (guint c = 0; c < in->n_copies; c++)
-    lb_type_get_traits (in->copies[c].type)->from_float (src, in->copies[c].data
-                                                         + (gsize) row * in->copies[c].row_bytes,
-                                                         in->n_in, NULL);
+    lb_matmul_act_from_float (in->copies[c].type, src,
+                              in->copies[c].data + (gsize) row * in->copies[c].row_bytes,
+                              in->n_in);
+}
+
+gsize
+lb_matmul_act_row_bytes (LbType type, gint64 n)
+{
+  gsize bytes = lb_type_row_size (type, n);
+
+  if (type == LB_TYPE_Q8_0 && bytes != 0)
+    bytes += (gsize) (n / LB_QK) * (sizeof (float) + sizeof (gint32));
+  return bytes;
+}
+
+void
+lb_matmul_act_from_float (LbType type, const float *src, guint8 *dst, gint64 n)
+{
+  lb_type_get_traits (type)->from_float (src, dst, n, NULL);
+  if (type == LB_TYPE_Q8_0)
+    {
+      const LbBlockQ8_0 *b = (const LbBlockQ8_0 *) dst;
+      gint64 nb = n / LB_QK;
+      guint8 *scales = dst + nb * sizeof (LbBlockQ8_0);
+      guint8 *sums = scales + nb * sizeof (float);
+
+      /* byte copies: the trailer follows 34-byte blocks, unaligned */
+      for (gint64 i = 0; i < nb; i++)
+        {
+          float d = lb_fp16_to_fp32 (GUINT16_FROM_LE (b[i].d));
+          gint32 sum = 0;
+
+          for (guint j = 0; j < LB_QK; j++)
+            sum += b[i].qs[j];
+          memcpy (scales + i * sizeof d, &d, sizeof d);
+          memcpy (sums + i * sizeof sum, &sum, sizeof sum);
+        }
+    }
 }
 
 /* ---- the product ------------------------------------------------------------ */
@@ -543,8 +578,8 @@ quant_rows (const Run *run, const LbMatmulJob *job, guint r0, guint r1)
 
   if (tile != NULL)
     {
-      /* one token: 4 rows per call; a batch: 2 rows × 4 tokens */
-      guint rows = run->n_rows == 1 ? LB_MM_QTILE_ROWS : 2;
+      /* rows per call as the kernel set prefers; tokens 4 at a time */
+      guint rows = run->n_rows == 1 ? run->k->qtile_rows_one : run->k->qtile_rows_batch;
       float out[LB_MM_QTILE_ROWS * LB_MM_QTILE_TOKENS];
 
       for (guint r = r0; r < r1; r += rows)
