@@ -1,10 +1,15 @@
-/* lb-cmd-eval.c: lowbit eval CANDIDATE --reference REF --text FILE */
+/* lb-cmd-eval.c: lowbit eval CANDIDATE --reference REF --text FILE
+ *   [--ctx N] [--chunks N] [--threads N] [--engine NAME] [--json [--per-chunk]]
+ *   [--save-reference FILE | --reference-cache FILE] [--png FILE] */
 #include "config.h"
 
 #include <stdio.h>
 
+#include "lb-bar-chart-render.h"
+#include "lb-chart-board.h"
 #include "lb-cli.h"
 #include "lb-eval.h"
+#include "lb-line-chart-render.h"
 
 static void
 print_table (const LbEvalResult *r)
@@ -45,11 +50,68 @@ print_table (const LbEvalResult *r)
     printf ("logits           n/a (the reference came from a cache of log-probabilities)\n");
 }
 
+/* The report page: the KLD percentiles as bars, then mean KLD and same
+ * top-1 per chunk as lines (where along the text the candidate departs) */
+static gboolean
+write_png (const char *path, const LbEvalResult *r, GError **error)
+{
+  static const char * const labels[] = { "mean", "median", "90%", "99%", "99.9%", "max" };
+  double kld[G_N_ELEMENTS (labels)] = {
+    r->mean_kld, r->kld_median, r->kld_90, r->kld_99, r->kld_99_9, r->max_kld,
+  };
+  g_autofree char *cand = g_path_get_basename (r->candidate);
+  g_autofree char *ref = g_path_get_basename (r->reference_model && r->reference_model[0]
+                                              ? r->reference_model : r->reference);
+  g_autofree char *title = g_strdup_printf ("%s against %s", cand, ref);
+  g_autofree char *bars_title = g_strdup_printf (
+    "KL divergence over %" G_GUINT64_FORMAT " positions (%u chunks of %u): same top-1 %.3f%%, "
+    "PPL %.4f (reference %.4f, clipped)", r->n_positions, r->n_chunks, r->n_ctx,
+    100 * r->same_top1, r->ppl, r->ppl_base);
+  LbBarSeries bar_series = { NULL, kld };
+  LbBarChartData bars = { 0 };
+  LbLineSeries kld_line = { NULL, r->n_chunks, NULL, r->chunk_mean_kld, TRUE };
+  LbLineSeries top1_line = { NULL, r->n_chunks, NULL, r->chunk_same_top1, FALSE };
+  LbLineChartData kld_chart = { 0 }, top1_chart = { 0 };
+  LbChartPanel panels[3];
+
+  bars.n_bars = G_N_ELEMENTS (labels);
+  bars.labels = labels;
+  bars.n_series = 1;
+  bars.series = &bar_series;
+  bars.title = bars_title;
+  bars.value_label = "KL divergence (nats), log scale";
+  bars.format = LB_CHART_FORMAT_PLAIN;
+  bars.log_scale = TRUE;
+  bars.show_values = TRUE;
+
+  kld_chart.n_series = 1;
+  kld_chart.series = &kld_line;
+  kld_chart.title = "mean KLD per chunk";
+  kld_chart.x_label = "chunk";
+  kld_chart.y_label = "KLD (nats)";
+  kld_chart.y_from_zero = TRUE;
+  top1_chart.n_series = 1;
+  top1_chart.series = &top1_line;
+  top1_chart.title = "same top-1 per chunk";
+  top1_chart.x_label = "chunk";
+  top1_chart.y_label = "same top-1";
+  top1_chart.y_format = LB_CHART_FORMAT_PERCENT;
+
+  panels[0] = (LbChartPanel) { .draw = lb_chart_panel_draw_bars, .data = &bars,
+                               .x = 0, .y = 0, .width = 960, .height = 240 };
+  panels[1] = (LbChartPanel) { .kind = LB_CHART_LINE, .data = &kld_chart,
+                               .x = 0, .y = 240, .width = 480, .height = 300 };
+  panels[2] = (LbChartPanel) { .kind = LB_CHART_LINE, .data = &top1_chart,
+                               .x = 480, .y = 240, .width = 480, .height = 300 };
+  return lb_chart_board_write_png (path, title, panels, G_N_ELEMENTS (panels), NULL, 960,
+                                   540 + (int) lb_chart_board_title_height (title, NULL), error);
+}
+
 int
 lb_cmd_eval (int argc, char **argv)
 {
   char *reference = NULL, *text_path = NULL, *engine_name = NULL;
-  char *save_reference = NULL, *reference_cache = NULL;
+  char *save_reference = NULL, *reference_cache = NULL, *png = NULL;
   int n_ctx = 0, n_chunks = 0, n_threads = 0;
   gboolean json = FALSE, per_chunk = FALSE;
   GOptionEntry entries[] = {
@@ -63,6 +125,7 @@ lb_cmd_eval (int argc, char **argv)
     { "per-chunk", 0, 0, G_OPTION_ARG_NONE, &per_chunk, "With --json: add per-chunk mean KLD and same top-1", NULL },
     { "save-reference", 0, 0, G_OPTION_ARG_FILENAME, &save_reference, "Also write the reference's log-probabilities to FILE", "FILE" },
     { "reference-cache", 0, 0, G_OPTION_ARG_FILENAME, &reference_cache, "Read the reference from FILE instead of running it", "FILE" },
+    { "png", 0, 0, G_OPTION_ARG_FILENAME, &png, "Draw the KLD percentiles and the per-chunk KLD and same top-1", "FILE.png" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx =
@@ -105,6 +168,12 @@ lb_cmd_eval (int argc, char **argv)
     code = lb_cli_usage_error ("eval", "--per-chunk goes with --json");
   if (code != LB_EXIT_OK)
     goto out;
+  /* before the run, not after minutes of it */
+  if (png && !lb_chart_png_path_check (png, "--png", &error))
+    {
+      code = lb_cli_fail (error);
+      goto out;
+    }
 
   /* 0: 512, or the cache's */
   params.n_ctx = (guint) n_ctx;
@@ -151,6 +220,15 @@ lb_cmd_eval (int argc, char **argv)
     print_table (res);
   if (save_reference)
     fprintf (stderr, "wrote the reference cache %s\n", save_reference);
+  if (png)
+    {
+      if (!write_png (png, res, &error))
+        {
+          code = lb_cli_fail (error);
+          goto out;
+        }
+      fprintf (stderr, "wrote %s\n", png);
+    }
 
 out:
   g_free (reference);
@@ -158,5 +236,6 @@ out:
   g_free (engine_name);
   g_free (save_reference);
   g_free (reference_cache);
+  g_free (png);
   return code;
 }

@@ -1,7 +1,8 @@
 /* lb-cmd-plan.c: lowbit plan MODEL (--size SIZE | --bpw B) -o recipe.json
  *   [--types T,...] [--protect PATTERN[=TYPE]...] [--imatrix F]
  *   [--sensitivity FILE | --calib-text FILE [--group BY --chunks N --ctx N --cache F]]
- *   [--verify --text FILE [--verify-chunks N]] [--pareto DIR [--compare FILE.gguf...]] */
+ *   [--verify --text FILE [--verify-chunks N]] [--pareto DIR [--compare FILE.gguf...]]
+ *   [--png FILE] */
 #include "config.h"
 
 #include <errno.h>
@@ -12,11 +13,15 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "lb-chart-board.h"
 #include "lb-chart-png.h"
 #include "lb-cli.h"
+#include "lb-layer-grid.h"
 #include "lb-planner.h"
+#include "lb-precision-grid-render.h"
 #include "lb-quantize.h"
 #include "lb-scatter-render.h"
+#include "lb-size-bar-render.h"
 #include "lb-variant.h"
 
 #define DEFAULT_TYPES   "Q2_K,Q3_K,Q4_K,Q5_K,Q6_K,Q8_0"
@@ -184,6 +189,81 @@ print_plan (LbPlanner *planner, LbPlannerResult *r)
           8.0 * (double) r->file_bytes / (double) lb_planner_get_n_params (planner), r->budget_bytes);
   printf ("predicted mean KLD %.6f (sum of the groups' measured increases, assumed additive)\n",
           r->predicted_kld);
+}
+
+/* The plan as the precision editor shows it: the weight matrices on a
+ * layers × kinds grid coloured by type, and the bytes per type against the
+ * budget */
+static gboolean
+write_plan_png (const char *path, LbModel *model, LbPlannerResult *r, gboolean proxy,
+                GError **error)
+{
+  LbQuantPlan *plan = r->plan;
+  guint n_entries = lb_quant_plan_get_n_entries (plan), n = 0;
+  g_autofree const char **names = g_new0 (const char *, n_entries + 1);
+  g_autofree const LbPlanEntry **matrices = g_new0 (const LbPlanEntry *, n_entries + 1);
+  guint64 bytes[LB_TYPE_COUNT] = { 0 };
+  g_autofree LbSizeSegment *segments = g_new0 (LbSizeSegment, LB_TYPE_COUNT);
+  g_autofree const char **cells = NULL;
+  g_autoptr (LbLayerGrid) grid = NULL;
+  g_autofree char *size = lb_cli_format_size (r->file_bytes);
+  g_autofree char *budget = lb_cli_format_size (r->budget_bytes);
+  g_autofree char *title = proxy
+    ? g_strdup_printf ("%s: planned types, %s file (budget %s), ranked by the weight-error proxy",
+                       lb_model_get_name (model), size, budget)
+    : g_strdup_printf ("%s: planned types, %s file (budget %s), predicted mean KLD %.6f",
+                       lb_model_get_name (model), size, budget, r->predicted_kld);
+  LbPrecisionGridData grid_data = { 0 };
+  LbSizeBarData bar = { 0 };
+  LbChartPanel panels[2];
+  guint n_segments = 0;
+  double grid_h, width;
+
+  for (guint i = 0; i < n_entries; i++)
+    {
+      const LbPlanEntry *e = lb_quant_plan_get_entry (plan, i);
+
+      bytes[e->type] += e->n_bytes;
+      if (e->source == LB_PLAN_FROM_NORMS || e->source == LB_PLAN_FROM_SOURCE)
+        continue;
+      matrices[n] = e;
+      names[n++] = e->tensor->name;
+    }
+  grid = lb_layer_grid_new (names, n);
+  if (grid == NULL)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGUMENT,
+                   "--png %s: the plan has no weight matrix to draw", path);
+      return FALSE;
+    }
+  cells = g_new0 (const char *, (gsize) grid->n_rows * grid->n_cols);
+  for (guint i = 0; i < n; i++)
+    cells[grid->cell[i]] = lb_type_get_name (matrices[i]->type);
+  grid_data.n_rows = grid->n_rows;
+  grid_data.n_cols = grid->n_cols;
+  grid_data.types = cells;
+  grid_data.row_labels = (const char * const *) grid->row_labels;
+  grid_data.col_labels = (const char * const *) grid->col_labels;
+
+  /* by falling bits per weight, as the grid's legend */
+  for (guint t = LB_TYPE_COUNT; t-- > 0; )
+    if (bytes[t] > 0)
+      segments[n_segments++] = (LbSizeSegment) { lb_type_get_name (t), (double) bytes[t] };
+  bar.n_segments = n_segments;
+  bar.segments = segments;
+  bar.budget = (double) r->budget_bytes;
+  bar.title = "bytes per type against the budget";
+
+  width = MAX (720, 140 + 64 * grid->n_cols);
+  grid_h = MIN (3000, 150 + 24 * grid->n_rows);
+  panels[0] = (LbChartPanel) { .kind = LB_CHART_PRECISION_GRID, .data = &grid_data,
+                               .x = 0, .y = 0, .width = width, .height = grid_h };
+  panels[1] = (LbChartPanel) { .kind = LB_CHART_SIZE_BAR, .data = &bar,
+                               .x = 0, .y = grid_h, .width = width, .height = 110 };
+  return lb_chart_board_write_png (path, title, panels, G_N_ELEMENTS (panels), NULL,
+                                   (int) MAX (width, 9.5 * (strlen (title) + 4)),
+                                   (int) (grid_h + 110 + lb_chart_board_title_height (title, NULL)),
+                                   error);
 }
 
 typedef struct {
@@ -440,7 +520,7 @@ lb_cmd_plan (int argc, char **argv)
 {
   char *size_arg = NULL, *types_arg = NULL, *imatrix_path = NULL, *sens_path = NULL;
   char *calib = NULL, *group = NULL, *cache = NULL, *output = NULL, *text_path = NULL;
-  char *pareto_dir = NULL, *ref_cache = NULL, *name = NULL;
+  char *pareto_dir = NULL, *ref_cache = NULL, *name = NULL, *png = NULL;
   char **protect_args = NULL, **compare = NULL;
   double bpw = 0;
   int n_ctx = 0, n_chunks = 0, n_threads = 0, n_jobs = 0, verify_chunks = 0, n_measure = 6;
@@ -468,6 +548,7 @@ lb_cmd_plan (int argc, char **argv)
     { "reference-cache", 0, 0, G_OPTION_ARG_FILENAME, &ref_cache, "The model's log-probabilities on --text (lowbit eval --save-reference); made when missing", "FILE" },
     { "pareto", 0, 0, G_OPTION_ARG_FILENAME, &pareto_dir, "Write the size-vs-KLD curve (pareto.json, pareto.png) here", "DIR" },
     { "pareto-measure", 0, 0, G_OPTION_ARG_INT, &n_measure, "With --verify: plans of the curve to measure (default 6)", "N" },
+    { "png", 0, 0, G_OPTION_ARG_FILENAME, &png, "Draw the plan: types on a layers x kinds grid, bytes per type", "FILE.png" },
     { "compare", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &compare, "With --pareto --verify: also measure this file (e.g. llama.cpp's); repeatable", "FILE.gguf" },
     { NULL }
   };
@@ -507,8 +588,8 @@ lb_cmd_plan (int argc, char **argv)
     code = lb_cli_usage_error ("plan", "--size '%s': expected a size such as 500MB, 4.6MB, 512MiB or a byte count", size_arg);
   else if (bpw != 0 && (!(bpw > 0) || bpw > 64))
     code = lb_cli_usage_error ("plan", "--bpw %g: must be between 0 and 64", bpw);
-  else if (output == NULL && !verify && pareto_dir == NULL)
-    code = lb_cli_usage_error ("plan", "--output is required (or --verify / --pareto)");
+  else if (output == NULL && !verify && pareto_dir == NULL && png == NULL)
+    code = lb_cli_usage_error ("plan", "--output is required (or --verify / --pareto / --png)");
   else if (sens_path && calib)
     code = lb_cli_usage_error ("plan", "give --sensitivity or --calib-text, not both");
   else if (verify && text_path == NULL)
@@ -529,6 +610,8 @@ lb_cmd_plan (int argc, char **argv)
     code = lb_cli_usage_error ("plan", "--threads %d: must be between 1 and 1024", n_threads);
   if (code != LB_EXIT_OK)
     goto out;
+  if (png && !lb_chart_png_path_check (png, "--png", &error))
+    goto fail;
 
   model = lb_cli_load_model (argv[1], NULL, &error);
   if (model == NULL)
@@ -604,6 +687,12 @@ lb_cmd_plan (int argc, char **argv)
         goto fail;
       fprintf (stderr, "wrote %s\n", output);
     }
+  if (png)
+    {
+      if (!write_plan_png (png, model, result, use_proxy, &error))
+        goto fail;
+      fprintf (stderr, "wrote %s\n", png);
+    }
 
   if (text_path && (verify || pareto_dir))
     {
@@ -657,6 +746,7 @@ out:
   g_free (pareto_dir);
   g_free (ref_cache);
   g_free (name);
+  g_free (png);
   g_strfreev (protect_args);
   g_strfreev (compare);
   return code;

@@ -2,6 +2,7 @@
  *   [--importance FILE] [--include PATTERN]... [--exclude PATTERN]...
  *   [-o OUT.gguf [--recipe R | --preset P [--profile P]]]
  *   [--eval --text FILE [--reference REF] [--chunks N] [--ctx N]] [--threads N] [--json]
+ *   [--png FILE]
  *
  * Magnitude pruning (lb-prune.h), then optionally quantization with a
  * recipe (the quantizer reads the zeros), and the accuracy cost against
@@ -14,10 +15,13 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "lb-bar-chart-render.h"
+#include "lb-chart-board.h"
 #include "lb-cli.h"
 #include "lb-eval.h"
 #include "lb-prune.h"
 #include "lb-quantize.h"
+#include "lb-tensor-error.h"
 
 typedef struct {
   char    *sparsity;
@@ -32,6 +36,7 @@ typedef struct {
   char    *reference;
   char    *text_path;
   char    *tokenizer;
+  char    *png;
   gboolean eval;
   gboolean json;
   int      chunks;
@@ -54,6 +59,7 @@ options_clear (Options *o)
   g_free (o->reference);
   g_free (o->text_path);
   g_free (o->tokenizer);
+  g_free (o->png);
 }
 
 /* "0.3" or "30%" */
@@ -247,6 +253,72 @@ print_json (const Options *o, const LbPruneParams *p, const LbPruneReport *r, Lb
   printf ("%s\n", text);
 }
 
+/* Per tensor: the sparsity reached and how far the weights moved (SNR of
+ * the pruned tensor against the original), as two bar charts side by side */
+static gboolean
+write_png (const char *path, const LbPruneReport *r, LbModel *model, LbModel *pruned,
+           const LbEvalResult *eval, GError **error)
+{
+  guint n = r->tensors->len;
+  g_autofree const char **labels = g_new0 (const char *, n + 1);
+  g_autofree double *sparsity = g_new (double, MAX (n, 1));
+  g_autofree double *snr = g_new (double, MAX (n, 1));
+  g_autofree char *name = g_path_get_basename (lb_model_get_name (model));
+  g_autofree char *title = NULL;
+  LbBarSeries sp_series = { NULL, sparsity }, snr_series = { NULL, snr };
+  LbBarChartData sp_chart = { 0 }, snr_chart = { 0 };
+  LbChartPanel panels[2];
+  double panel_h = MIN (4000, 110 + 15 * n);
+
+  for (guint i = 0; i < n; i++)
+    {
+      const LbPruneTensorStat *st = &g_array_index (r->tensors, LbPruneTensorStat, i);
+      const LbTensor *a = lb_model_find_tensor (model, st->name);
+      const LbTensor *b = lb_model_find_tensor (pruned, st->name);
+      LbTensorErrorParams params = LB_TENSOR_ERROR_PARAMS_INIT;
+      LbTensorError err;
+
+      labels[i] = st->name;
+      sparsity[i] = (double) st->n_zero / (double) MAX (st->n_elements, 1);
+      snr[i] = NAN;
+      if (a == NULL || b == NULL)
+        continue;
+      if (!lb_tensor_error_compare (a, b, &params, &err, NULL, lb_cli_get_cancellable (), error))
+        return FALSE;
+      /* an untouched tensor has no error: no bar rather than an infinite one */
+      snr[i] = isfinite (err.snr_db) ? err.snr_db : NAN;
+    }
+
+  sp_chart.n_bars = snr_chart.n_bars = n;
+  sp_chart.labels = snr_chart.labels = labels;
+  sp_chart.n_series = snr_chart.n_series = 1;
+  sp_chart.series = &sp_series;
+  sp_chart.title = "sparsity per tensor";
+  sp_chart.value_label = "zero weights";
+  sp_chart.format = LB_CHART_FORMAT_PERCENT;
+  sp_chart.show_values = TRUE;
+  snr_chart.series = &snr_series;
+  snr_chart.title = "weight SNR after pruning (higher: closer to the original)";
+  snr_chart.value_label = "SNR (dB) of the pruned weights against the original";
+  snr_chart.format = LB_CHART_FORMAT_DECIBEL;
+  snr_chart.show_values = TRUE;
+  panels[0] = (LbChartPanel) { .draw = lb_chart_panel_draw_bars, .data = &sp_chart,
+                               .x = 0, .y = 0, .width = 560, .height = panel_h };
+  panels[1] = (LbChartPanel) { .draw = lb_chart_panel_draw_bars, .data = &snr_chart,
+                               .x = 560, .y = 0, .width = 560, .height = panel_h };
+
+  if (eval)
+    title = g_strdup_printf ("%s pruned to %.2f%% sparsity: mean KLD %.6f, same top-1 %.3f%%",
+                             name, 100 * lb_prune_report_sparsity (r), eval->mean_kld,
+                             100 * eval->same_top1);
+  else
+    title = g_strdup_printf ("%s pruned to %.2f%% sparsity (%u tensors)", name,
+                             100 * lb_prune_report_sparsity (r), n);
+  return lb_chart_board_write_png (path, title, panels, G_N_ELEMENTS (panels), NULL, 1120,
+                                   (int) (panel_h + lb_chart_board_title_height (title, NULL)),
+                                   error);
+}
+
 /* ---- steps ------------------------------------------------------------------------------ */
 
 static LbRecipe *
@@ -351,8 +423,8 @@ check_options (const Options *o, int argc, LbPruneParams *p)
     return lb_cli_usage_error ("prune", "--recipe and --preset need --output");
   if (o->profile && !o->recipe_path && !o->preset)
     return lb_cli_usage_error ("prune", "--profile goes with --recipe or --preset");
-  if (o->output == NULL && !o->eval && !o->json)
-    return lb_cli_usage_error ("prune", "nothing to do: give --output, --eval or --json");
+  if (o->output == NULL && !o->eval && !o->json && !o->png)
+    return lb_cli_usage_error ("prune", "nothing to do: give --output, --eval, --json or --png");
   if (o->eval && o->text_path == NULL)
     return lb_cli_usage_error ("prune", "--eval needs --text");
   if (!o->eval && (o->reference || o->text_path || o->chunks || o->ctx))
@@ -394,6 +466,7 @@ lb_cmd_prune (int argc, char **argv)
     { "ctx", 'c', 0, G_OPTION_ARG_INT, &o.ctx, "With --eval: tokens per chunk (default 512)", "N" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &o.threads, "Threads (default: all cores)", "N" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &o.json, "Print the report as JSON", NULL },
+    { "png", 0, 0, G_OPTION_ARG_FILENAME, &o.png, "Draw per-tensor sparsity and weight SNR as bar charts", "FILE.png" },
     { "tokenizer", 0, 0, G_OPTION_ARG_FILENAME, &o.tokenizer, "Tokenizer of a llama2.c checkpoint", "FILE" },
     { NULL }
   };
@@ -430,6 +503,8 @@ lb_cmd_prune (int argc, char **argv)
   code = check_options (&o, argc, &params);
   if (code != LB_EXIT_OK)
     goto out;
+  if (o.png && !lb_chart_png_path_check (o.png, "--png", &error))
+    goto fail;
 
   if (o.text_path && !g_file_get_contents (o.text_path, &text, &text_len, &error))
     goto fail;
@@ -508,6 +583,12 @@ lb_cmd_prune (int argc, char **argv)
           g_autofree char *what = g_strdup_printf ("pruned + %s", recipe_name);
           print_eval (what, eval_output);
         }
+    }
+  if (o.png)
+    {
+      if (!write_png (o.png, report, model, pruned, eval_pruned, &error))
+        goto fail;
+      fprintf (stderr, "wrote %s\n", o.png);
     }
   if (o.output)
     {

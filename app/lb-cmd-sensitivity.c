@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lb-chart-board.h"
 #include "lb-chart-png.h"
 #include "lb-cli.h"
 #include "lb-heatmap-render.h"
+#include "lb-layer-grid.h"
 #include "lb-sensitivity.h"
 
 #define DEFAULT_TYPES "Q2_K,Q3_K,Q4_K,Q5_K,Q6_K,Q8_0"
@@ -86,8 +88,19 @@ print_table (LbSensitivity *s)
     printf ("\n(not measured: the cells show the weight proxy, relative error; %.1f s)\n", seconds);
 }
 
+static double
+cell_value (LbSensitivity *s, guint g, guint t)
+{
+  const LbSensCell *c = lb_sensitivity_get_cell (s, g, t);
+  double v = lb_sensitivity_is_measured (s) ? c->delta_kld : c->rel_err;
+
+  /* a ΔKLD at or below zero (noise of the 16-bit reference) has no log */
+  return v > 0 ? log10 (v) : NAN;
+}
+
+/* groups × types: for layer and kind groups, or names that are not blocks */
 static gboolean
-write_png (LbSensitivity *s, const char *path, GError **error)
+write_table_png (LbSensitivity *s, const char *path, GError **error)
 {
   guint n_rows = lb_sensitivity_get_n_groups (s), n_cols = lb_sensitivity_get_n_types (s);
   g_autofree double *values = g_new (double, (gsize) MAX (n_rows, 1) * n_cols);
@@ -100,11 +113,7 @@ write_png (LbSensitivity *s, const char *path, GError **error)
     {
       rows[g] = lb_sensitivity_get_group_name (s, g);
       for (guint t = 0; t < n_cols; t++)
-        {
-          const LbSensCell *c = lb_sensitivity_get_cell (s, g, t);
-          double v = measured ? c->delta_kld : c->rel_err;
-          values[(gsize) g * n_cols + t] = v > 0 ? log10 (v) : NAN;
-        }
+        values[(gsize) g * n_cols + t] = cell_value (s, g, t);
     }
   for (guint t = 0; t < n_cols; t++)
     cols[t] = lb_type_get_name (lb_sensitivity_get_type (s, t));
@@ -120,6 +129,87 @@ write_png (LbSensitivity *s, const char *path, GError **error)
   data.colormap = LB_COLORMAP_TRAFFIC;
   return lb_chart_write_png (path, LB_CHART_HEATMAP, &data, NULL, 720,
                              (int) MIN (4000, 160 + 20 * n_rows), 1.0, error);
+}
+
+/* per tensor: one layers × kinds heatmap per type, all on one colour scale,
+ * so that both the weak tensors and the weak types stand out */
+static gboolean
+write_grid_png (LbSensitivity *s, const LbLayerGrid *grid, const char *path, GError **error)
+{
+  guint n_types = lb_sensitivity_get_n_types (s), n_groups = lb_sensitivity_get_n_groups (s);
+  guint per_row = MIN (n_types, 3), n_panel_rows = (n_types + per_row - 1) / per_row;
+  gsize n_cells = (gsize) grid->n_rows * grid->n_cols;
+  g_autofree double *values = g_new (double, n_cells * n_types);
+  g_autofree LbHeatmapData *maps = g_new0 (LbHeatmapData, n_types);
+  g_autofree LbChartPanel *panels = g_new0 (LbChartPanel, n_types);
+  g_autoptr (GPtrArray) titles = g_ptr_array_new_with_free_func (g_free);
+  gboolean measured = lb_sensitivity_is_measured (s);
+  double lo = G_MAXDOUBLE, hi = -G_MAXDOUBLE, panel_w, panel_h;
+  const char *title = measured
+    ? "sensitivity: log10 ΔKLD when only this tensor is quantized to the type"
+    : "sensitivity proxy: log10 relative weight error of each tensor under the type";
+
+  for (gsize i = 0; i < n_cells * n_types; i++)
+    values[i] = NAN;
+  for (guint g = 0; g < n_groups; g++)
+    for (guint t = 0; t < n_types; t++)
+      {
+        double v = cell_value (s, g, t);
+        values[t * n_cells + grid->cell[g]] = v;
+        if (isfinite (v))
+          {
+            lo = MIN (lo, v);
+            hi = MAX (hi, v);
+          }
+      }
+
+  panel_w = MAX (360, 110 + 44 * grid->n_cols);
+  panel_h = MIN (1300, 150 + 20 * grid->n_rows);
+  for (guint t = 0; t < n_types; t++)
+    {
+      LbHeatmapData *d = &maps[t];
+      char *name = g_strdup (lb_type_get_name (lb_sensitivity_get_type (s, t)));
+
+      g_ptr_array_add (titles, name);
+      d->n_rows = grid->n_rows;
+      d->n_cols = grid->n_cols;
+      d->values = values + t * n_cells;
+      d->row_labels = (const char * const *) grid->row_labels;
+      d->col_labels = (const char * const *) grid->col_labels;
+      d->title = name;
+      d->legend_label = measured ? "log10 ΔKLD" : "log10 rel. error";
+      d->format = LB_CHART_FORMAT_PLAIN;
+      d->colormap = LB_COLORMAP_TRAFFIC;
+      d->fixed_range = lo <= hi;
+      d->min = lo;
+      d->max = hi;
+      panels[t] = (LbChartPanel) {
+        .kind = LB_CHART_HEATMAP, .data = d,
+        .x = (t % per_row) * panel_w, .y = (t / per_row) * panel_h,
+        .width = panel_w, .height = panel_h,
+      };
+    }
+  return lb_chart_board_write_png (path, title, panels, n_types, NULL, (int) (per_row * panel_w),
+                                   (int) (n_panel_rows * panel_h
+                                          + lb_chart_board_title_height (title, NULL)),
+                                   error);
+}
+
+static gboolean
+write_png (LbSensitivity *s, const char *path, GError **error)
+{
+  guint n_groups = lb_sensitivity_get_n_groups (s);
+  g_autofree const char **names = g_new0 (const char *, n_groups + 1);
+  g_autoptr (LbLayerGrid) grid = NULL;
+
+  for (guint g = 0; g < n_groups; g++)
+    names[g] = lb_sensitivity_get_group_name (s, g);
+  if (lb_sensitivity_get_group_by (s) == LB_SENS_GROUP_TENSOR)
+    grid = lb_layer_grid_new (names, n_groups);
+  /* a layers × kinds picture needs layers */
+  if (grid != NULL && grid->n_rows >= 2 && grid->n_cols >= 2)
+    return write_grid_png (s, grid, path, error);
+  return write_table_png (s, path, error);
 }
 
 int
@@ -143,7 +233,7 @@ lb_cmd_sensitivity (int argc, char **argv)
     { "proxy-only", 0, 0, G_OPTION_ARG_NONE, &proxy_only, "Only the weight-error proxy: no text, no evaluation", NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the table as JSON", NULL },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the table as JSON (for lowbit plan --sensitivity)", "FILE" },
-    { "png", 0, 0, G_OPTION_ARG_FILENAME, &png, "Draw the table as a heatmap", "FILE.png" },
+    { "png", 0, 0, G_OPTION_ARG_FILENAME, &png, "Draw the table as a heatmap (per tensor: layers x kinds, one per type)", "FILE.png" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx =
@@ -191,6 +281,12 @@ lb_cmd_sensitivity (int argc, char **argv)
     code = lb_cli_usage_error ("sensitivity", "--engine '%s': expected default, ref or fast", engine_name);
   if (code != LB_EXIT_OK)
     goto out;
+  /* before the run, not after it */
+  if (png && !lb_chart_png_path_check (png, "--png", &error))
+    {
+      code = lb_cli_fail (error);
+      goto out;
+    }
 
   if (text_path && !proxy_only && !g_file_get_contents (text_path, &text, &text_len, &error))
     {

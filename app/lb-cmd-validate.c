@@ -1,7 +1,7 @@
 /* lb-cmd-validate.c: lowbit validate CANDIDATE [--reference REF --text FILE]
  *   [--max-kld X] [--min-top1 R] [--max-ppl-ratio R] [--max-size SIZE]
  *   [--max-latency-ms MS] [--max-memory SIZE] [--skip TARGETS]
- *   [--chunks N] [--ctx N] [--threads N] [--json FILE]
+ *   [--chunks N] [--ctx N] [--threads N] [--json FILE] [--png FILE]
  *
  * The release gate (lb-validate.h): exit 0 when every target in force is
  * met, 3 (LB_EXIT_CHECK_FAILED) naming each one missed. */
@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lb-chart-board.h"
 #include "lb-cli.h"
+#include "lb-gauge-render.h"
 #include "lb-validate.h"
 
 typedef struct {
@@ -21,6 +23,7 @@ typedef struct {
   char    *skip;
   char    *json_path;
   char    *tokenizer;
+  char    *png;
   int      chunks;
   int      ctx;
   int      threads;
@@ -36,6 +39,7 @@ options_clear (Options *o)
   g_free (o->skip);
   g_free (o->json_path);
   g_free (o->tokenizer);
+  g_free (o->png);
 }
 
 static const char *
@@ -187,6 +191,100 @@ write_json (const char *path, const LbValidateReport *r, GError **error)
   return g_file_set_contents (path, text, -1, error);
 }
 
+/* One gauge per target in force, its limit marked and its verdict as the
+ * colour, under a title that gives the overall result */
+static gboolean
+write_png (const char *path, const LbValidateReport *r, GError **error)
+{
+  LbGaugeData gauges[LB_N_TARGETS];
+  LbChartPanel panels[LB_N_TARGETS];
+  g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *name = g_path_get_basename (r->candidate);
+  g_autofree char *title = NULL;
+  guint n = 0, per_row, n_rows;
+  const double tile_w = 260, tile_h = 230;
+
+  for (guint i = 0; i < LB_N_TARGETS; i++)
+    {
+      const LbTargetResult *t = &r->targets[i];
+      LbGaugeData *g = &gauges[n];
+
+      if (!t->checked)
+        continue;
+      *g = (LbGaugeData) { 0 };
+      g->value = t->value;
+      g->has_target = TRUE;
+      g->target = t->limit;
+      g->lower_is_better = lb_target_is_maximum (t->target);
+      g->title = lb_target_get_label (t->target);
+      g->digits = -1;
+      /* the gauge shows no number for these: the caption says what failed */
+      if (!isfinite (t->value))
+        {
+          char *caption = g_strdup_printf ("%s %s: %s", lb_target_get_label (t->target),
+                                           isnan (t->value) ? "not a number" : "infinite",
+                                           t->passed ? "PASS" : "FAIL");
+          g_ptr_array_add (strings, caption);
+          g->title = caption;
+        }
+      switch (t->target)
+        {
+        case LB_TARGET_SIZE:
+        case LB_TARGET_MEMORY:
+          g->format = LB_CHART_FORMAT_BYTES;
+          break;
+        case LB_TARGET_TOP1:
+          g->format = LB_CHART_FORMAT_PERCENT;
+          g->min = 0;
+          g->max = 1;
+          g->digits = 4;   /* the step is a fraction: 0.01% */
+          break;
+        case LB_TARGET_KLD:
+          g->unit = "nats";
+          g->digits = 5;
+          break;
+        case LB_TARGET_PPL_RATIO:
+          g->unit = "x reference";
+          g->digits = 4;
+          break;
+        case LB_TARGET_LATENCY:
+          g->unit = "ms/token";
+          g->digits = 1;
+          break;
+        default:
+          break;
+        }
+      n++;
+    }
+  if (n == 0)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGUMENT,
+                   "--png %s: no target was checked, so there is nothing to draw", path);
+      return FALSE;
+    }
+  per_row = MIN (n, 3);
+  n_rows = (n + per_row - 1) / per_row;
+  for (guint i = 0; i < n; i++)
+    panels[i] = (LbChartPanel) {
+      .kind = LB_CHART_GAUGE, .data = &gauges[i],
+      .x = (i % per_row) * tile_w, .y = (i / per_row) * tile_h,
+      .width = tile_w, .height = tile_h,
+    };
+  if (r->passed)
+    title = g_strdup_printf ("%s: PASS, every target met", name);
+  else
+    {
+      g_autofree char *names = lb_validate_report_failed_names (r);
+      title = g_strdup_printf ("%s: FAIL, %u of %u targets missed (%s)", name, r->n_failed, n,
+                               names);
+    }
+  /* wide enough for the title */
+  return lb_chart_board_write_png (path, title, panels, n, NULL,
+                                   (int) MAX (per_row * tile_w, 9.5 * (strlen (title) + 4)),
+                                   (int) (n_rows * tile_h + lb_chart_board_title_height (title, NULL)),
+                                   error);
+}
+
 int
 lb_cmd_validate (int argc, char **argv)
 {
@@ -205,6 +303,7 @@ lb_cmd_validate (int argc, char **argv)
     { "ctx", 'c', 0, G_OPTION_ARG_INT, &o.ctx, "Tokens per evaluation chunk (default 512)", "N" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &o.threads, "Threads for evaluation and benchmark (default: all cores)", "N" },
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &o.json_path, "Also write the report as JSON to FILE (- for standard output, instead of the table)", "FILE" },
+    { "png", 0, 0, G_OPTION_ARG_FILENAME, &o.png, "Draw each target as a gauge against its limit", "FILE.png" },
     { "tokenizer", 0, 0, G_OPTION_ARG_FILENAME, &o.tokenizer, "Tokenizer of a llama2.c checkpoint", "FILE" },
     { NULL }
   };
@@ -236,6 +335,8 @@ lb_cmd_validate (int argc, char **argv)
   code = configure (&o, argc, &params);
   if (code != LB_EXIT_OK)
     goto out;
+  if (o.png && !lb_chart_png_path_check (o.png, "--png", &error))
+    goto fail;
 
   cand = lb_cli_load_model (argv[1], o.tokenizer, &error);
   if (cand == NULL)
@@ -259,6 +360,12 @@ lb_cmd_validate (int argc, char **argv)
     print_report (report);
   if (o.json_path && !write_json (o.json_path, report, &error))
     goto fail;
+  if (o.png)
+    {
+      if (!write_png (o.png, report, &error))
+        goto fail;
+      fprintf (stderr, "wrote %s\n", o.png);
+    }
 
   if (!report->passed)
     {

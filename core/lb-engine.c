@@ -603,6 +603,186 @@ lb_engine_get_model (LbEngine *engine)
   return engine->model;
 }
 
+/* ---- changing the model ----------------------------------------------------------- */
+
+/* What the KV cache and the memory layout depend on must be the same. */
+static gboolean
+check_same_shape (LbEngine *e, LbModel *model, GError **error)
+{
+  const LbHParams *have = &e->hp;
+  const LbHParams *hp = lb_model_get_hparams (model);
+  const struct {
+    const char *what;
+    guint32     want, got;
+  } dims[] = {
+    { "embedding length", have->n_embd, hp->n_embd },
+    { "block count", have->n_layer, hp->n_layer },
+    { "feed-forward length", have->n_ff, hp->n_ff },
+    { "attention head count", have->n_head, hp->n_head },
+    { "KV head count", have->n_head_kv, hp->n_head_kv },
+    { "head dimension", have->head_dim, hp->head_dim },
+    { "rope dimension count", have->n_rot, hp->n_rot },
+    { "vocabulary size", have->n_vocab, hp->n_vocab },
+  };
+
+  if (hp->arch != have->arch)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGUMENT,
+                   "cannot run %s in this engine: it is a %s model and the engine runs a %s "
+                   "model (%s)", lb_model_get_name (model), lb_arch_to_string (hp->arch),
+                   lb_arch_to_string (have->arch), lb_model_get_name (e->model));
+      return FALSE;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (dims); i++)
+    if (dims[i].want != dims[i].got)
+      {
+        g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGUMENT,
+                     "cannot run %s in this engine: its %s is %u but the engine's model (%s) "
+                     "has %u; only a model of the same shape can take over the KV cache",
+                     lb_model_get_name (model), dims[i].what, dims[i].got,
+                     lb_model_get_name (e->model), dims[i].want);
+        return FALSE;
+      }
+  /* LbHParams is all 4-byte fields: no padding to compare */
+  if (memcmp (hp, have, sizeof *hp) != 0)
+    {
+      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGUMENT,
+                   "cannot run %s in this engine: its rope, norm, attention or context "
+                   "settings differ from those of the engine's model (%s)",
+                   lb_model_get_name (model), lb_model_get_name (e->model));
+      return FALSE;
+    }
+  for (guint il = 0; il < hp->n_layer; il++)
+    {
+      const LbLayerWeights *a = e->layers[il].w;
+      const LbLayerWeights *b = lb_model_get_layer (model, il);
+
+      if ((a->bq == NULL) != (b->bq == NULL) || (a->bk == NULL) != (b->bk == NULL)
+          || (a->bv == NULL) != (b->bv == NULL)
+          || (a->attn_q_norm == NULL) != (b->attn_q_norm == NULL)
+          || (a->attn_k_norm == NULL) != (b->attn_k_norm == NULL)
+          || (a->attn_post_norm == NULL) != (b->attn_post_norm == NULL)
+          || (a->ffn_post_norm == NULL) != (b->ffn_post_norm == NULL)
+          || a->sliding != b->sliding)
+        {
+          g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGUMENT,
+                       "cannot run %s in this engine: block %u has other biases, norms or "
+                       "attention window than in the engine's model (%s)",
+                       lb_model_get_name (model), il, lb_model_get_name (e->model));
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* The cached keys were rotated with e's rope tables: next's must be the same. */
+static gboolean
+check_same_rope (LbEngine *e, LbEngine *next, LbModel *model, GError **error)
+{
+  guint half = e->hp.n_rot / 2;
+  gboolean same = next->n_rope_sets == e->n_rope_sets;
+
+  for (guint il = 0; same && il < e->hp.n_layer; il++)
+    same = next->layers[il].rope_set == e->layers[il].rope_set
+           && memcmp (next->layer_freq + (gsize) il * half,
+                      e->inv_freq + (gsize) e->layers[il].rope_set * half,
+                      half * sizeof (double)) == 0;
+  if (!same)
+    g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGUMENT,
+                 "cannot run %s in this engine: its rope frequencies differ from those of the "
+                 "engine's model (%s), so the cached keys would not match",
+                 lb_model_get_name (model), lb_model_get_name (e->model));
+  return same;
+}
+
+static gboolean
+same_copies (const LbMatmulInput *a, const LbMatmulInput *b)
+{
+  if (a->n_copies != b->n_copies)
+    return FALSE;
+  for (guint c = 0; c < a->n_copies; c++)
+    if (a->copies[c].type != b->copies[c].type)
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+lb_engine_set_model (LbEngine *engine, LbModel *model, GError **error)
+{
+  LbEngine *e = engine;
+  LbEngine next;
+  g_autoptr (LbMemPool) counting = NULL;
+  LbMemPool *pool = NULL;
+  LbModel *old;
+
+  g_return_val_if_fail (engine != NULL, FALSE);
+  g_return_val_if_fail (LB_IS_MODEL (model), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (model == e->model)
+    return TRUE;
+  if (!check_same_shape (e, model, error) || !check_weights (model, &e->hp, error))
+    return FALSE;
+
+  /* the engine as it would be on model, laid out on a counting pool first */
+  next = *e;
+  next.model = model;
+  next.layer_freq = NULL;
+  next.layers = g_new0 (Layer, e->hp.n_layer);
+  for (guint il = 0; il < e->hp.n_layer; il++)
+    next.layers[il].w = lb_model_get_layer (model, il);
+  counting = lb_mem_pool_new_counting ();
+  if (!rope_tables (&next, error) || !check_same_rope (e, &next, model, error)
+      || !layout (&next, counting, error))
+    goto fail;
+
+  if (same_copies (&e->in_embd, &next.in_embd) && same_copies (&e->in_attn, &next.in_attn)
+      && same_copies (&e->in_ffn, &next.in_ffn))
+    {
+      /* the same layout: only the weights and the constants change */
+      for (guint il = 0; il < e->hp.n_layer; il++)
+        e->layers[il].w = next.layers[il].w;
+      g_free (next.layers);
+      e->layer_freq = next.layer_freq;
+      old = e->model;
+      e->model = g_object_ref (model);
+      fill_constants (e);
+      g_clear_pointer (&e->layer_freq, g_free);
+      g_object_unref (old);
+      return TRUE;
+    }
+
+  /* other activation formats: a new pool, with the cached positions */
+  pool = lb_mem_pool_new (lb_mem_pool_get_size (counting), error);
+  if (pool == NULL || !layout (&next, pool, error))
+    goto fail;
+  g_assert (lb_mem_pool_get_used (pool) == lb_mem_pool_get_size (pool));
+  for (guint il = 0; il < e->hp.n_layer; il++)
+    {
+      gsize off = (gsize) il * e->kv.n_ctx * e->kv.row_bytes;
+
+      memcpy (next.kv.k + off, e->kv.k + off, (gsize) e->n_past * e->kv.row_bytes);
+      memcpy (next.kv.v + off, e->kv.v + off, (gsize) e->n_past * e->kv.row_bytes);
+    }
+  next.pool = pool;
+  next.model = g_object_ref (model);
+  fill_constants (&next);
+  g_clear_pointer (&next.layer_freq, g_free);
+
+  old = e->model;
+  lb_mem_pool_free (e->pool);
+  g_free (e->layers);
+  *e = next;
+  g_object_unref (old);
+  return TRUE;
+
+fail:
+  lb_mem_pool_free (pool);
+  g_free (next.layers);
+  g_free (next.layer_freq);
+  return FALSE;
+}
+
 void
 lb_engine_get_params (LbEngine *engine, LbEngineParams *params)
 {

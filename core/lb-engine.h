@@ -47,6 +47,18 @@ LbEngine *lb_engine_new         (LbModel *model, const LbEngineParams *params, G
 void      lb_engine_free        (LbEngine *engine);
 
 LbModel  *lb_engine_get_model     (LbEngine *engine);
+/* Runs the engine on another model from the next eval on, keeping the KV
+ * cache and n_past: model must have the same architecture, hyper-parameters,
+ * tensor shapes and rope frequencies (another precision of the same weights,
+ * such as a profile of lb-profile-switch.h); tensor types and bytes may
+ * differ. The engine takes a ref on model and drops its ref on the previous
+ * one, which an engine elsewhere still running it keeps alive. Like every
+ * call on an engine, never at the same time as an eval on it. When the new
+ * weights read the activations in the same formats nothing is allocated;
+ * otherwise a new memory pool is laid out and the n_past cached positions
+ * are copied into it (both pools exist for that moment). Fails, leaving the
+ * engine as it was, with an error naming what differs. */
+gboolean  lb_engine_set_model     (LbEngine *engine, LbModel *model, GError **error);
 /* the resolved parameters (zeros replaced by what was chosen) */
 void      lb_engine_get_params    (LbEngine *engine, LbEngineParams *params);
 guint     lb_engine_get_n_ctx     (LbEngine *engine);

@@ -655,10 +655,11 @@ lb_matmul_run (LbThreadPool *pool, const LbMatmulInput *in, guint row0, guint n_
   for (guint j = 0; j < n_jobs; j++)
     total_rows += jobs[j].w->ne[1];
 
-  /* Chunks of whole tiles, about four per thread so a thread slowed by
-   * another process leaves its share to the others, but not so small that
-   * claiming one costs more than computing it. */
-  rows = MAX ((total_rows + 4 * n_threads - 1) / (4 * n_threads),
+  /* Chunks of whole tiles, about sixteen per thread: the others wait for
+   * whoever holds the last one, and a thread slowed by another process
+   * leaves its share to the others; but not so small that claiming one
+   * costs more than computing it. */
+  rows = MAX ((total_rows + 16 * n_threads - 1) / (16 * n_threads),
               (MIN_CHUNK_WORK + per_row - 1) / per_row);
   rows = (rows + LB_MM_GEMV_ROWS - 1) / LB_MM_GEMV_ROWS * LB_MM_GEMV_ROWS;
   run.rows_per_chunk = (guint) MIN (rows, G_MAXUINT32 / 2);

@@ -11,6 +11,7 @@
 #include "lb-model.h"
 #include "lb-ref-engine.h"
 #include "lb-engine.h"
+#include "lb-profile-switch.h"
 #include "lb-sampler.h"
 #include "lb-progress.h"
 #include "lb-convert.h"

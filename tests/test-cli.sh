@@ -305,5 +305,43 @@ check "generate with 1 thread and a q8_0 KV cache" 0 "$cli" generate "$qwen" -p 
 check "bad --engine" 2 "$cli" generate "$stories" --tokenizer "$tok" --engine gpu
 check "bad --kv-type" 2 "$cli" generate "$stories" --tokenizer "$tok" --kv-type q4_k
 
+# --png on every analysis command: a real PNG of sensible size, and a clear
+# refusal (before any work) when it cannot be written
+# png_ok NAME FILE MIN_W MAX_W MIN_H MAX_H: the signature, then the IHDR size
+png_ok () {
+  local sig dims w h
+  sig=$(head -c 8 "$2" 2>/dev/null | od -An -tx1 | tr -d ' \n')
+  if [ "$sig" != "89504e470d0a1a0a" ]; then not_ok "$1" "$2 is not a PNG (starts with '$sig')"; return; fi
+  dims=$(od -An -tu1 -j16 -N8 "$2" | tr -s ' \n' ' ')
+  w=$(echo "$dims" | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
+  h=$(echo "$dims" | awk '{ print $5 * 16777216 + $6 * 65536 + $7 * 256 + $8 }')
+  if [ "$w" -ge "$3" ] && [ "$w" -le "$4" ] && [ "$h" -ge "$5" ] && [ "$h" -le "$6" ]; then ok "$1 (${w}x${h})"
+  else not_ok "$1" "size ${w}x${h}, expected ${3}-${4} x ${5}-${6}"; fi
+}
+q80="$shared/models/llamacpp-quants/mini-Q8_0.gguf"
+check "eval --png" 0 env "$charts_lsan" "$cli" eval "$q80" --reference "$f16" --text "$tmp/wt-head.txt" --ctx 64 --chunks 3 --threads 2 --png "$tmp/eval.png"
+png_ok "eval chart is a PNG" "$tmp/eval.png" 900 1000 500 700
+check "eval --png into a missing folder" 1 "$cli" eval "$q80" --reference "$f16" --text "$tmp/wt-head.txt" --ctx 64 --chunks 3 --png "$tmp/no/such/eval.png"
+contains "eval names the missing folder" "$tmp/err" "the folder $tmp/no/such does not exist"
+if ! grep -q "^PPL" "$tmp/out" && [ ! -e "$tmp/no" ]; then ok "eval refuses before evaluating"; else not_ok "eval refuses before evaluating"; fi
+check "eval --png onto a folder" 1 "$cli" eval "$q80" --reference "$f16" --text "$tmp/wt-head.txt" --png "$tmp"
+contains "eval says it is a folder" "$tmp/err" "that is a folder"
+check "sensitivity per tensor --png" 0 env "$charts_lsan" "$cli" sensitivity "$f16" --proxy-only --types Q3_K,Q4_K,Q8_0 --png "$tmp/sens-grid.png"
+png_ok "sensitivity layers x kinds chart is a PNG" "$tmp/sens-grid.png" 1000 1800 300 900
+check "sensitivity --png under a file" 1 "$cli" sensitivity "$f16" --proxy-only --types Q4_K --png "$tmp/wt-head.txt/s.png"
+contains "sensitivity names the bad folder" "$tmp/err" "--png $tmp/wt-head.txt/s.png"
+check "prune --png" 0 env "$charts_lsan" "$cli" prune "$f16" --sparsity 0.3 --png "$tmp/prune.png"
+png_ok "prune chart is a PNG" "$tmp/prune.png" 1000 1300 800 1200
+check "prune --png into a missing folder" 1 "$cli" prune "$f16" --sparsity 0.3 --png "$tmp/no/such/p.png"
+contains "prune names the missing folder" "$tmp/err" "does not exist"
+check "validate --png of a missed target" 3 env "$charts_lsan" "$cli" validate "$f16" --max-size 14MB --skip top1,latency,memory --png "$tmp/val.png"
+png_ok "validate chart is a PNG" "$tmp/val.png" 250 1200 200 400
+check "validate --png into a missing folder is an error, not a verdict" 1 "$cli" validate "$f16" --max-size 14MB --skip top1,latency,memory --png "$tmp/no/such/v.png"
+contains "validate names the missing folder" "$tmp/err" "does not exist"
+check "plan --png" 0 env "$charts_lsan" "$cli" plan "$f16" --sensitivity "$tmp/sens.json" --size 4200000 --imatrix "$im" --png "$tmp/plan.png"
+png_ok "plan chart is a PNG" "$tmp/plan.png" 700 1400 400 800
+check "plan --png into a missing folder" 1 "$cli" plan "$f16" --sensitivity "$tmp/sens.json" --size 4200000 --png "$tmp/no/such/plan.png"
+contains "plan names the missing folder" "$tmp/err" "does not exist"
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

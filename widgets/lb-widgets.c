@@ -10,6 +10,7 @@ lb_widgets_init (void)
   g_type_ensure (LB_TYPE_HEATMAP);
   g_type_ensure (LB_TYPE_HISTOGRAM);
   g_type_ensure (LB_TYPE_LINE_CHART);
+  g_type_ensure (LB_TYPE_PAGE_BOX);
   g_type_ensure (LB_TYPE_PRECISION_GRID);
   g_type_ensure (LB_TYPE_SCATTER_CHART);
   g_type_ensure (LB_TYPE_SIZE_BAR);

@@ -7,6 +7,7 @@
 #include "lb-heatmap.h"
 #include "lb-histogram.h"
 #include "lb-line-chart.h"
+#include "lb-page-box.h"
 #include "lb-precision-grid.h"
 #include "lb-scatter-chart.h"
 #include "lb-size-bar.h"

@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 
 #include "lb-eval-view.h"
+#include "lb-page-layout.h"
 #include "lb-format.h"
 #include "lb-job.h"
 #include "lb-quantize.h"
@@ -310,7 +311,7 @@ show_result (LbEvalView *self, const LbEvalResult *r, const char *label, gboolea
     }
   /* Translators: "Q4_K_M against the original" */
   title = g_strdup_printf (_("%s against the original"), label);
-  adw_preferences_group_set_title (self->results_group, title);
+  lb_group_set_title (self->results_group, title);
   gtk_label_set_label (self->results_status,
                        current ? "" : _("Measured before the last change of types: evaluate "
                                         "again to see the current map."));
@@ -850,15 +851,15 @@ lb_eval_view_init (LbEvalView *self)
                                    _("Open a model to compare its quantized versions with it."));
 
   /* the run */
-  adw_preferences_group_set_title (run, _("Evaluation"));
-  adw_preferences_group_set_description (run,
+  lb_group_set_title (run, _("Evaluation"));
+  lb_group_set_description (run,
     _("The current precision map against the original model, as llama.cpp’s perplexity tool "
       "measures it: the second half of each chunk is scored."));
   self->run_button = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Evaluate")));
   gtk_actionable_set_action_name (GTK_ACTIONABLE (self->run_button), "eval.run");
   gtk_widget_add_css_class (GTK_WIDGET (self->run_button), "suggested-action");
   gtk_widget_set_valign (GTK_WIDGET (self->run_button), GTK_ALIGN_CENTER);
-  adw_preferences_group_set_header_suffix (run, GTK_WIDGET (self->run_button));
+  lb_group_set_suffix (run, GTK_WIDGET (self->run_button));
   self->text_row = ADW_ACTION_ROW (adw_action_row_new ());
   adw_action_row_set_subtitle_lines (self->text_row, 1);
   adw_action_row_add_prefix (self->text_row, gtk_image_new_from_icon_name ("text-x-generic-symbolic"));
@@ -897,13 +898,13 @@ lb_eval_view_init (LbEvalView *self)
   gtk_widget_set_visible (GTK_WIDGET (self->results_group), FALSE);
   gtk_box_append (GTK_BOX (left), GTK_WIDGET (self->results_group));
 
-  adw_preferences_group_set_title (kld, _("KL Divergence Percentiles"));
+  lb_group_set_title (kld, _("KL Divergence Percentiles"));
   self->rows[ROW_KLD_MAX] = add_value_row (kld, _("Maximum"), NULL);
   self->rows[ROW_KLD_99_9] = add_value_row (kld, _("99.9%"), NULL);
   self->rows[ROW_KLD_99] = add_value_row (kld, _("99%"), NULL);
   self->rows[ROW_KLD_90] = add_value_row (kld, _("90%"), NULL);
   self->rows[ROW_KLD_MEDIAN] = add_value_row (kld, _("Median"), NULL);
-  adw_preferences_group_set_title (more, _("Next Token"));
+  lb_group_set_title (more, _("Next Token"));
   self->rows[ROW_TOP5] = add_value_row (more, _("Top-5 Agreement"),
                                         _("Mean overlap of the two top-5 sets"));
   self->rows[ROW_DP] = add_value_row (more, _("Mean Δp"),
@@ -920,8 +921,8 @@ lb_eval_view_init (LbEvalView *self)
   gtk_widget_set_visible (self->tables_box, FALSE);
 
   /* the Pareto chart */
-  adw_preferences_group_set_title (pareto, _("Size and Accuracy"));
-  adw_preferences_group_set_description (pareto,
+  lb_group_set_title (pareto, _("Size and Accuracy"));
+  lb_group_set_description (pareto,
     _("Every map and preset evaluated on this text. The front joins those that nothing "
       "beats on both."));
   self->presets_button = GTK_BUTTON (gtk_button_new_with_mnemonic (_("Evaluate _Presets")));
@@ -929,7 +930,7 @@ lb_eval_view_init (LbEvalView *self)
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->presets_button),
                                _("Quantize the model with every preset and evaluate each"));
   gtk_widget_set_valign (GTK_WIDGET (self->presets_button), GTK_ALIGN_CENTER);
-  adw_preferences_group_set_header_suffix (pareto, GTK_WIDGET (self->presets_button));
+  lb_group_set_suffix (pareto, GTK_WIDGET (self->presets_button));
   gtk_widget_add_css_class (card, "card");
   gtk_widget_add_css_class (card, "lb-map-card");
   self->pareto = LB_SCATTER_CHART (lb_scatter_chart_new ());
@@ -961,7 +962,7 @@ lb_eval_view_init (LbEvalView *self)
   adw_clamp_set_child (ADW_CLAMP (clamp), box);
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER,
                                   GTK_POLICY_AUTOMATIC);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), clamp);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), lb_page_box_new (clamp));
 
   self->stack = GTK_STACK (gtk_stack_new ());
   gtk_stack_add_named (self->stack, empty, "empty");
@@ -970,6 +971,7 @@ lb_eval_view_init (LbEvalView *self)
 
   text = lb_eval_view_find_default_text ();
   lb_eval_view_set_text (self, text);
+  lb_page_single_line_rows (GTK_WIDGET (self));
 }
 
 GtkWidget *

@@ -16,6 +16,7 @@
 
 #include "lb-eval-view.h"
 #include "lb-export-view.h"
+#include "lb-page-layout.h"
 #include "lb-format.h"
 #include "lb-job.h"
 #include "lb-perf-view.h"
@@ -23,6 +24,7 @@
 #include "lb-recipe-edit.h"
 #include "lb-validate.h"
 #include "lb-window.h"
+#include "lb-widgets.h"
 
 /* The validation's runs: short, like the evaluation page's default */
 #define VALIDATE_N_CHUNKS 4
@@ -1058,8 +1060,8 @@ lb_export_view_init (LbExportView *self)
 
   /* the GGUF file */
   group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
-  adw_preferences_group_set_title (group, _("GGUF File"));
-  adw_preferences_group_set_description (group,
+  lb_group_set_title (group, _("GGUF File"));
+  lb_group_set_description (group,
     _("A file that llama.cpp and other GGUF runtimes load, quantized tensor by tensor as the "
       "precision map says. Files appear only when complete: cancelling or an error leaves "
       "nothing behind."));
@@ -1068,7 +1070,7 @@ lb_export_view_init (LbExportView *self)
   gtk_actionable_set_action_name (GTK_ACTIONABLE (export_button), "win.export");
   gtk_widget_add_css_class (export_button, "suggested-action");
   gtk_widget_set_valign (export_button, GTK_ALIGN_CENTER);
-  adw_preferences_group_set_header_suffix (group, export_button);
+  lb_group_set_suffix (group, export_button);
 
   types = gtk_string_list_new (NULL);
   /* Translators: export each tensor in the type the precision map gives it */
@@ -1095,7 +1097,7 @@ lb_export_view_init (LbExportView *self)
 
   /* what comes with it */
   extras = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
-  adw_preferences_group_set_title (extras, _("With the File"));
+  lb_group_set_title (extras, _("With the File"));
   self->recipe_switch = add_switch_row (extras, _("Recipe"),
                                         _("NAME.recipe.json: the rules that give these types"));
   self->report_switch = add_switch_row (extras, _("Report"),
@@ -1108,7 +1110,7 @@ lb_export_view_init (LbExportView *self)
 
   /* the last file written */
   self->last_group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
-  adw_preferences_group_set_title (self->last_group, _("Last Export"));
+  lb_group_set_title (self->last_group, _("Last Export"));
   self->no_export_row = ADW_ACTION_ROW (adw_action_row_new ());
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->no_export_row), _("Nothing Exported Yet"));
   adw_action_row_set_subtitle (self->no_export_row,
@@ -1174,13 +1176,14 @@ lb_export_view_init (LbExportView *self)
   adw_clamp_set_child (ADW_CLAMP (clamp), columns);
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER,
                                   GTK_POLICY_AUTOMATIC);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), clamp);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), lb_page_box_new (clamp));
 
   self->stack = GTK_STACK (gtk_stack_new ());
   gtk_stack_set_transition_type (self->stack, GTK_STACK_TRANSITION_TYPE_CROSSFADE);
   gtk_stack_add_named (self->stack, empty, "empty");
   gtk_stack_add_named (self->stack, scrolled, "export");
   adw_bin_set_child (ADW_BIN (self), GTK_WIDGET (self->stack));
+  lb_page_single_line_rows (GTK_WIDGET (self));
 }
 
 GtkWidget *

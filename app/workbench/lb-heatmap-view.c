@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 
 #include "lb-heatmap-view.h"
+#include "lb-page-layout.h"
 #include "lb-job.h"
 #include "lb-tensor-error.h"
 #include "lb-widgets.h"
@@ -676,11 +677,11 @@ on_drilled (GObject *source, GAsyncResult *result, gpointer user_data)
     title = g_strdup (_("Weights"));
   lb_histogram_set_title (self->histogram, title);
 
-  adw_preferences_group_set_title (self->drill_group, name);
+  lb_group_set_title (self->drill_group, name);
   description = g_strdup_printf (_("Quantized to %s, against its original weights. Levels are "
                                    "drawn at the scale of the median block."),
                                  lb_type_get_name (type));
-  adw_preferences_group_set_description (self->drill_group, description);
+  lb_group_set_description (self->drill_group, description);
 
   if (r->lossless)
     {
@@ -706,7 +707,7 @@ on_drilled (GObject *source, GAsyncResult *result, gpointer user_data)
       gtk_label_set_label (self->drill_max_label, text);
     }
   gtk_stack_set_visible_child_name (self->drill_stack, "tensor");
-  adw_preferences_group_set_description (self->numbers_group, name);
+  lb_group_set_description (self->numbers_group, name);
   gtk_widget_set_visible (GTK_WIDGET (self->numbers_group), TRUE);
   drill_result_free (r);
 }
@@ -778,7 +779,7 @@ lb_heatmap_view_drill_down (LbHeatmapView *self, const char *tensor_name)
   g_object_set_data (G_OBJECT (job), "lb-type", GINT_TO_POINTER (type));
   self->drill_job = g_object_ref (job);
   gtk_widget_set_visible (GTK_WIDGET (self->drill_group), TRUE);
-  adw_preferences_group_set_title (self->drill_group, tensor_name);
+  lb_group_set_title (self->drill_group, tensor_name);
   gtk_stack_set_visible_child_name (self->drill_stack, "busy");
   lb_window_add_job (window, job);
   lb_job_run_async (job, drill_thread, d, drill_data_free, drill_result_free, on_drilled,
@@ -954,8 +955,8 @@ lb_heatmap_view_init (LbHeatmapView *self)
                                    _("Open a model to see where quantization hurts it."));
 
   /* the model */
-  adw_preferences_group_set_title (group, _("Weight Error by Tensor"));
-  adw_preferences_group_set_description (group,
+  lb_group_set_title (group, _("Weight Error by Tensor"));
+  lb_group_set_description (group,
     _("Signal-to-noise ratio of each tensor’s weights under the type the precision map gives "
       "it. Grey cells are kept as stored. Click a cell for a closer look."));
   for (guint i = 0; metrics[i] != NULL; i++)
@@ -970,7 +971,7 @@ lb_heatmap_view_init (LbHeatmapView *self)
   gtk_widget_set_valign (GTK_WIDGET (self->measure_button), GTK_ALIGN_CENTER);
   g_signal_connect (self->measure_button, "clicked", G_CALLBACK (measure_clicked), self);
   gtk_box_append (GTK_BOX (suffix), GTK_WIDGET (self->measure_button));
-  adw_preferences_group_set_header_suffix (group, suffix);
+  lb_group_set_suffix (group, suffix);
 
   self->heatmap = snr_heatmap_new ();
   gtk_widget_set_size_request (GTK_WIDGET (self->heatmap), -1, 300);
@@ -986,7 +987,7 @@ lb_heatmap_view_init (LbHeatmapView *self)
   gtk_widget_set_hexpand (GTK_WIDGET (group), TRUE);
   gtk_box_append (GTK_BOX (top), GTK_WIDGET (group));
 
-  adw_preferences_group_set_title (summary, _("Summary"));
+  lb_group_set_title (summary, _("Summary"));
   self->status_label = add_value_row (summary, _("Map"), NULL);
   self->lowest_label = add_value_row (summary, _("Lowest SNR"), NULL);
   self->mean_label = add_value_row (summary, _("Mean SNR"), NULL);
@@ -994,7 +995,7 @@ lb_heatmap_view_init (LbHeatmapView *self)
   gtk_widget_set_size_request (side, 340, -1);
   /* the figures of the tensor looked at closely */
   numbers = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
-  adw_preferences_group_set_title (numbers, _("Selected Tensor"));
+  lb_group_set_title (numbers, _("Selected Tensor"));
   self->drill_snr_label = add_value_row (numbers, _("SNR"), NULL);
   self->drill_mse_label = add_value_row (numbers, _("Mean Squared Error"), NULL);
   self->drill_cosine_label = add_value_row (numbers, _("Cosine Similarity"), NULL);
@@ -1065,7 +1066,7 @@ lb_heatmap_view_init (LbHeatmapView *self)
   adw_clamp_set_child (ADW_CLAMP (clamp), box);
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER,
                                   GTK_POLICY_AUTOMATIC);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), clamp);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), lb_page_box_new (clamp));
 
   self->stack = GTK_STACK (gtk_stack_new ());
   gtk_stack_add_named (self->stack, empty, "empty");

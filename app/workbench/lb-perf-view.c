@@ -11,6 +11,7 @@
 #include "lb-job.h"
 #include "lb-format.h"
 #include "lb-perf-view.h"
+#include "lb-page-layout.h"
 #include "lb-stat-card.h"
 #include "lb-widgets.h"
 #include "lb-window.h"
@@ -243,7 +244,7 @@ show_result (LbPerfView *self, const LbBenchResult *r, const char *label, guint6
       for (guint i = 0; i < N_STATS; i++)
         set_stat (self, i, NULL, NULL);
       lb_gauge_set_value (self->gauge, NAN);
-      adw_preferences_group_set_description (self->results_group,
+      lb_group_set_description (self->results_group,
         _("The current precision map on the fast engine, as llama-bench measures: a prompt "
           "of random tokens in one batch, then one token at a time."));
       gtk_label_set_label (self->process_label, "");
@@ -253,7 +254,7 @@ show_result (LbPerfView *self, const LbBenchResult *r, const char *label, guint6
   title = current ? g_strdup_printf (_("Measured: %s"), label)
                   /* Translators: a benchmark made before the last change of types */
                   : g_strdup_printf (_("Measured: %s, before the last change of types"), label);
-  adw_preferences_group_set_description (self->results_group, title);
+  lb_group_set_description (self->results_group, title);
 
   /* Translators: tokens per second, in a large figure */
   decode = rate (r->decode_tok_s);
@@ -617,12 +618,12 @@ lb_perf_view_init (LbPerfView *self)
 
   /* the figures, and the gauge against the latency target */
   self->results_group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
-  adw_preferences_group_set_title (self->results_group, _("Benchmark"));
+  lb_group_set_title (self->results_group, _("Benchmark"));
   button = gtk_button_new_with_mnemonic (_("_Run Benchmark"));
   gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "perf.run");
   gtk_widget_add_css_class (button, "suggested-action");
   gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
-  adw_preferences_group_set_header_suffix (self->results_group, button);
+  lb_group_set_suffix (self->results_group, button);
 
   self->gauge = LB_GAUGE (lb_gauge_new ());
   lb_gauge_set_title (self->gauge, _("Time per token"));
@@ -634,7 +635,7 @@ lb_perf_view_init (LbPerfView *self)
   gtk_widget_set_size_request (GTK_WIDGET (self->gauge), 280, 230);
   gtk_widget_set_vexpand (GTK_WIDGET (self->gauge), TRUE);
   gtk_box_append (GTK_BOX (gauge_card), GTK_WIDGET (self->gauge));
-  gtk_box_append (GTK_BOX (top), gauge_card);
+  lb_columns_append (top, gauge_card);
 
   gtk_grid_set_row_spacing (GTK_GRID (stats), 12);
   gtk_grid_set_column_spacing (GTK_GRID (stats), 12);
@@ -646,13 +647,13 @@ lb_perf_view_init (LbPerfView *self)
                      lb_stat_card_new (_(cards[i].title), &self->stat_values[i],
                                        &self->stat_details[i]),
                      cards[i].col, cards[i].row, 1, 1);
-  gtk_box_append (GTK_BOX (top), stats);
+  lb_columns_append (top, stats);
   adw_preferences_group_add (self->results_group, top);
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->results_group));
 
   /* memory over time */
-  adw_preferences_group_set_title (memory, _("Memory While It Runs"));
-  adw_preferences_group_set_description (memory,
+  lb_group_set_title (memory, _("Memory While It Runs"));
+  lb_group_set_description (memory,
     _("Resident memory of the workbench: anonymous (heap, KV cache, activations) and "
       "file-backed (mapped weights), sampled every 10 ms."));
   self->memory_chart = LB_LINE_CHART (lb_line_chart_new ());
@@ -682,7 +683,7 @@ lb_perf_view_init (LbPerfView *self)
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (memory));
 
   /* how it runs, and the runs so far */
-  adw_preferences_group_set_title (run, _("Settings"));
+  lb_group_set_title (run, _("Settings"));
   self->prompt_spin = add_spin_row (run, _("Prompt Tokens"), 0, 4096, 128);
   self->gen_spin = add_spin_row (run, _("Generated Tokens"), 1, 4096, 64);
   self->repeat_spin = add_spin_row (run, _("Repeats"), 1, 100, 3);
@@ -705,7 +706,7 @@ lb_perf_view_init (LbPerfView *self)
   gtk_box_append (GTK_BOX (bottom), GTK_WIDGET (run));
 
   self->history_group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
-  adw_preferences_group_set_title (self->history_group, _("Runs"));
+  lb_group_set_title (self->history_group, _("Runs"));
   self->no_runs_row = ADW_ACTION_ROW (adw_action_row_new ());
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->no_runs_row), _("No Runs Yet"));
   adw_action_row_set_subtitle (self->no_runs_row,
@@ -725,7 +726,7 @@ lb_perf_view_init (LbPerfView *self)
   adw_clamp_set_child (ADW_CLAMP (clamp), box);
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER,
                                   GTK_POLICY_AUTOMATIC);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), clamp);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), lb_page_box_new (clamp));
 
   self->stack = GTK_STACK (gtk_stack_new ());
   gtk_stack_add_named (self->stack, empty, "empty");
@@ -733,6 +734,7 @@ lb_perf_view_init (LbPerfView *self)
   adw_bin_set_child (ADW_BIN (self), GTK_WIDGET (self->stack));
   show_result (self, NULL, NULL, 0, FALSE);
   update_sensitivity (self);
+  lb_page_single_line_rows (GTK_WIDGET (self));
 }
 
 GtkWidget *

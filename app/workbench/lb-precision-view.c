@@ -12,6 +12,7 @@
 #include "lb-job.h"
 #include "lb-planner.h"
 #include "lb-precision-view.h"
+#include "lb-page-layout.h"
 #include "lb-recipe-edit.h"
 #include "lb-sensitivity.h"
 #include "lb-widgets.h"
@@ -1056,8 +1057,8 @@ build_map_group (LbPrecisionView *self)
   g_autoptr (GtkStringList) names = gtk_string_list_new (NULL);
   GtkWidget *undo_redo = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
 
-  adw_preferences_group_set_title (group, _("Tensor Types"));
-  adw_preferences_group_set_description (group,
+  lb_group_set_title (group, _("Tensor Types"));
+  lb_group_set_description (group,
     _("Each layer’s matrices, coloured by type. Select cells (click, drag, or a layer or kind "
       "label), choose a type and set it: only those tensors are quantized again."));
 
@@ -1124,8 +1125,8 @@ build_size_group (LbPrecisionView *self)
   AdwPreferencesGroup *group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
   GtkWidget *card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
 
-  adw_preferences_group_set_title (group, _("Size"));
-  adw_preferences_group_set_description (group,
+  lb_group_set_title (group, _("Size"));
+  lb_group_set_description (group,
     _("Exact bytes of each type as the map stands, against the size target."));
   gtk_widget_add_css_class (card, "card");
   gtk_widget_add_css_class (card, "lb-mix-card");
@@ -1145,13 +1146,13 @@ build_recipe_group (LbPrecisionView *self)
   g_autoptr (GtkStringList) presets = gtk_string_list_new (NULL);
   GtkWidget *row;
 
-  adw_preferences_group_set_title (group, _("Recipe"));
+  lb_group_set_title (group, _("Recipe"));
   gtk_widget_add_css_class (suffix, "linked");
   gtk_box_append (GTK_BOX (suffix), icon_button ("document-open-symbolic", _("Open a Recipe…"),
                                                  "precision.open-recipe"));
   gtk_box_append (GTK_BOX (suffix), icon_button ("document-save-symbolic", _("Save the Recipe…"),
                                                  "precision.save-recipe"));
-  adw_preferences_group_set_header_suffix (group, suffix);
+  lb_group_set_suffix (group, suffix);
 
   self->state_label = add_value_row (group, _("Current Map"), NULL);
 
@@ -1197,11 +1198,11 @@ build_rules_group (LbPrecisionView *self)
 {
   AdwPreferencesGroup *group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
 
-  adw_preferences_group_set_title (group, _("Rules"));
-  adw_preferences_group_set_description (group,
+  lb_group_set_title (group, _("Rules"));
+  lb_group_set_description (group,
     _("Pattern → type, first match wins: * any text, ? one character, [0-3,7] layer numbers. "
       "Press Enter to apply a pattern."));
-  adw_preferences_group_set_header_suffix (group, icon_button ("list-add-symbolic",
+  lb_group_set_suffix (group, icon_button ("list-add-symbolic",
                                                                _("Add a Rule"),
                                                                "precision.add-rule"));
   self->no_rules_row = ADW_ACTION_ROW (adw_action_row_new ());
@@ -1216,8 +1217,8 @@ build_defaults_group (LbPrecisionView *self)
 {
   AdwPreferencesGroup *group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
 
-  adw_preferences_group_set_title (group, _("Defaults"));
-  adw_preferences_group_set_description (group, _("For tensors that no rule matches"));
+  lb_group_set_title (group, _("Defaults"));
+  lb_group_set_description (group, _("For tensors that no rule matches"));
   self->base_label = add_value_row (group, _("Other Matrices"), NULL);
   self->embd_label = add_value_row (group, _("Token Embedding"), "token_embd.weight");
   self->output_label = add_value_row (group, _("Output Layer"), "output.weight");
@@ -1313,7 +1314,7 @@ lb_precision_view_init (LbPrecisionView *self)
   gtk_box_append (GTK_BOX (right), build_recipe_group (self));
   gtk_box_append (GTK_BOX (right), build_rules_group (self));
   gtk_box_append (GTK_BOX (right), build_defaults_group (self));
-  gtk_box_append (GTK_BOX (columns), left);
+  lb_columns_append (columns, left);
   /* the recipe beside the map, no wider than it needs */
   {
     GtkWidget *right_clamp = adw_clamp_new ();
@@ -1323,19 +1324,20 @@ lb_precision_view_init (LbPrecisionView *self)
     adw_clamp_set_child (ADW_CLAMP (right_clamp), right);
     gtk_widget_set_size_request (right_clamp, 360, -1);
     gtk_widget_set_valign (right_clamp, GTK_ALIGN_START);
-    gtk_box_append (GTK_BOX (columns), right_clamp);
+    lb_columns_append (columns, right_clamp);
   }
 
   adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 1400);
   adw_clamp_set_child (ADW_CLAMP (clamp), columns);
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER,
                                   GTK_POLICY_AUTOMATIC);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), clamp);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), lb_page_box_new (clamp));
 
   self->stack = GTK_STACK (gtk_stack_new ());
   gtk_stack_add_named (self->stack, empty, "empty");
   gtk_stack_add_named (self->stack, scrolled, "map");
   adw_bin_set_child (ADW_BIN (self), GTK_WIDGET (self->stack));
+  lb_page_single_line_rows (GTK_WIDGET (self));
 }
 
 GtkWidget *

@@ -306,6 +306,22 @@ format_plain (double value, double step, const char *suffix)
   return g_strdup_printf ("%.*f%s", d, value, suffix);
 }
 
+/* 0.99873, 0.9012, 1: the digits that tell values near 1 apart */
+static char *
+format_cosine (double value, double step)
+{
+  double gap = fabs (1 - value);
+  int d;
+
+  if (decimals_for_step (step) >= 0)
+    d = decimals_for_step (step);
+  else if (gap == 0)
+    return g_strdup ("1");
+  else
+    d = CLAMP (2 - (int) floor (log10 (gap)), 2, 9);
+  return g_strdup_printf ("%.*f", d, value);
+}
+
 static char *
 format_bytes (double value, double step)
 {
@@ -365,6 +381,8 @@ lb_chart_format_value (double        value,
       return format_time (value, step);
     case LB_CHART_FORMAT_DECIBEL:
       return format_plain (value, step, " dB");
+    case LB_CHART_FORMAT_COSINE:
+      return format_cosine (value, step);
     case LB_CHART_FORMAT_PLAIN:
     default:
       return format_plain (value, step, "");

@@ -38,6 +38,7 @@ typedef enum {
   LB_CHART_FORMAT_PERCENT,   /* the value is a fraction: 0.5 -> 50% */
   LB_CHART_FORMAT_TIME,      /* seconds: 45 s, 1:30, 1:02:03 */
   LB_CHART_FORMAT_DECIBEL,   /* 23.5 dB */
+  LB_CHART_FORMAT_COSINE,    /* close to 1: enough decimals for 3 digits of 1 - v, 0.99873 */
 } LbChartFormat;
 
 /* The plotting rectangle of an x/y chart and the data ranges it shows */

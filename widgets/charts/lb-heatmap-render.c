@@ -26,10 +26,29 @@ lb_heatmap_value_color (const LbHeatmapData *data,
       return;
     }
   /* one value only: the middle of the scale */
-  t = max > min ? (value - min) / (max - min) : 0.5;
+  if (data->log_scale && min > 0)
+    t = max > min ? (log10 (MAX (value, min)) - log10 (min)) / (log10 (max) - log10 (min)) : 0.5;
+  else
+    t = max > min ? (value - min) / (max - min) : 0.5;
+  t = CLAMP (t, 0.0, 1.0);
   if (data->reverse)
     t = 1 - t;
   lb_colormap_eval (data->colormap, t, out);
+}
+
+gboolean
+lb_heatmap_positive_range (const double *values, gsize n, double *min, double *max)
+{
+  gboolean any = FALSE;
+
+  for (gsize i = 0; i < n; i++)
+    if (isfinite (values[i]) && values[i] > 0)
+      {
+        *min = any ? MIN (*min, values[i]) : values[i];
+        *max = any ? MAX (*max, values[i]) : values[i];
+        any = TRUE;
+      }
+  return any;
 }
 
 static void
@@ -86,7 +105,9 @@ draw_legend (cairo_t             *cr,
       g_free (text);
       if (bar_h > 4 * lh)
         {
-          text = lb_chart_format_value ((min + max) / 2, data->format, NAN);
+          text = lb_chart_format_value (data->log_scale && min > 0 ? sqrt (min * max)
+                                                                   : (min + max) / 2,
+                                        data->format, NAN);
           lb_chart_show_text (cr, style, text, 0.92, PANGO_WEIGHT_NORMAL,
                               x + LEGEND_BAR + 6, bar_y + bar_h / 2, 0.0, 0.5, &label_color);
           g_free (text);
@@ -101,7 +122,7 @@ legend_width (cairo_t             *cr,
               double               min,
               double               max)
 {
-  const double values[] = { min, max, (min + max) / 2 };
+  const double values[] = { min, max, data->log_scale && min > 0 ? sqrt (min * max) : (min + max) / 2 };
   double labels_w = 0, w;
 
   /* the widest of the three legend values */
@@ -148,8 +169,11 @@ lb_heatmap_render (cairo_t             *cr,
       has_range = TRUE;
     }
   else
-    has_range = lb_chart_data_range (data->values, (gsize) data->n_rows * data->n_cols,
-                                     &min, &max);
+    has_range = data->log_scale
+                ? lb_heatmap_positive_range (data->values, (gsize) data->n_rows * data->n_cols,
+                                             &min, &max)
+                : lb_chart_data_range (data->values, (gsize) data->n_rows * data->n_cols,
+                                       &min, &max);
 
   if (has_range)
     {

@@ -19,6 +19,8 @@ typedef struct {
   LbChartFormat       format;       /* legend and tooltip values */
   LbColormap          colormap;
   gboolean            reverse;      /* high values at the low end of the colormap */
+  gboolean            log_scale;    /* colours by log10 of the value; values <= 0 take the low end
+                                     * (a range then needs min > 0) */
   gboolean            fixed_range;  /* use min/max below instead of the data's range */
   double              min;
   double              max;
@@ -42,6 +44,8 @@ void     lb_heatmap_render (cairo_t *cr, double width, double height,
 /* The colour of a value (NaN: the no-data colour) under data's range and map */
 void     lb_heatmap_value_color (const LbHeatmapData *data, double min, double max,
                                  double value, const LbChartStyle *style, LbChartColor *out);
+/* Smallest and largest finite value above 0 (a log scale's range) */
+gboolean lb_heatmap_positive_range (const double *values, gsize n, double *min, double *max);
 gboolean lb_heatmap_geometry_cell_at (const LbHeatmapGeometry *geometry, double x, double y,
                                       guint *row, guint *col);
 
