@@ -138,3 +138,12 @@ lb_test_json_int_array (const char *json_path, const char *member)
   g_object_unref (parser);
   return out;
 }
+
+gboolean
+lb_test_can_trap_subprocess (void)
+{
+  if (g_strcmp0 (g_getenv ("LB_TEST_NO_SUBPROCESS"), "1") != 0)
+    return TRUE;
+  g_test_skip ("LB_TEST_NO_SUBPROCESS=1: this program cannot start a copy of itself here");
+  return FALSE;
+}

@@ -17,6 +17,10 @@ char     *lb_test_make_tmpdir (void);
 void      lb_test_rmtree      (const char *path);
 /* Whole little-endian float32 file; aborts the test on failure */
 float    *lb_test_read_f32    (const char *path, gsize *n_floats);
+/* FALSE, marking the current test skipped, when the test program cannot
+ * re-run itself (g_test_trap_subprocess): under qemu-user without a
+ * binfmt_misc registration, LB_TEST_NO_SUBPROCESS=1 says so. */
+gboolean  lb_test_can_trap_subprocess (void);
 /* Integers of a JSON array member, e.g. "tokens" of ref-logits.json */
 GArray   *lb_test_json_int_array (const char *json_path, const char *member);
 
