@@ -61,7 +61,9 @@ while [ $# -gt 0 ]; do
 done
 
 if [ -z "$lowbit" ]; then
-  for b in "$src"/build*/app/lowbit; do [ -x "$b" ] && lowbit=$b && break; done
+  # shellcheck source=find-lowbit.sh
+  . "$src/tests/bench/find-lowbit.sh"
+  lowbit=$(find_lowbit "$src" || true)
 fi
 case $stat in mean|best) ;; *) echo "--stat is mean or best" >&2; exit 2 ;; esac
 [ -x "$lowbit" ] || { echo "the lowbit binary is missing (--lowbit PATH)" >&2; exit 2; }

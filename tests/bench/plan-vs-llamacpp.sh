@@ -50,7 +50,9 @@ while [ $# -gt 0 ]; do
 done
 
 if [ -z "$lowbit" ]; then
-  for b in "$src"/build*/app/lowbit; do [ -x "$b" ] && lowbit=$b && break; done
+  # shellcheck source=find-lowbit.sh
+  . "$src/tests/bench/find-lowbit.sh"
+  lowbit=$(find_lowbit "$src" || true)
 fi
 quants="$shared/models/llamacpp-quants"
 f16="$shared/models/mini-qwen2/mini-qwen2-f16.gguf"
