@@ -1,10 +1,12 @@
-/* lb-cmd-generate.c: lowbit generate MODEL [-p PROMPT] [-n N] [sampling options] */
+/* lb-cmd-generate.c: lowbit generate MODEL [-p PROMPT] [-n N] [sampling options]
+ *   [--recipe FILE | --preset NAME] [--profile NAME] */
 #include "config.h"
 
 #include <math.h>
 #include <stdio.h>
 
 #include "lb-cli.h"
+#include "lb-cli-profile.h"
 
 /* The two engines behind one small interface: the fast engine by default,
  * the fp32 reference engine (the oracle) on request. */
@@ -70,8 +72,12 @@ lb_cmd_generate (int argc, char **argv)
   g_autoptr (GOptionContext) ctx =
     lb_cli_context_new ("generate", "MODEL", "Generate text (fast engine by default, or the fp32 reference engine).",
                         "Only the generated text is printed on stdout. Generation stops after N "
-                        "tokens or at the end-of-sequence token.");
+                        "tokens or at the end-of-sequence token. With --recipe or --preset, "
+                        "MODEL is quantized in memory by the recipe (and --profile) first: the "
+                        "text is that of `lowbit quantize --profile NAME`'s file.");
   g_autoptr (LbModel) model = NULL;
+  g_autoptr (LbProfileSwitch) profiles = NULL;
+  g_auto (LbCliProfileOptions) popts = { NULL };
   Runner engine = { NULL, NULL };
   LbEngineParams ep = LB_ENGINE_PARAMS_INIT;
   gboolean use_ref = FALSE;
@@ -85,10 +91,14 @@ lb_cmd_generate (int argc, char **argv)
   gint64 t_start;
   int n_generated = 0;
   guint n_vocab;
+  int code;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
+  lb_cli_profile_add_entries (ctx, &popts);
   if (!lb_cli_parse (ctx, &argc, &argv))
     return LB_EXIT_USAGE;
+  if ((code = lb_cli_profile_check_usage ("generate", &popts)) != LB_EXIT_OK)
+    return code;
   if (argc != 2)
     return lb_cli_usage_error ("generate", "expected one MODEL argument");
   if (n_predict < 0)
@@ -116,6 +126,15 @@ lb_cmd_generate (int argc, char **argv)
   model = lb_cli_load_model (argv[1], tokenizer, &error);
   if (model == NULL)
     return lb_cli_fail (error);
+  if (lb_cli_profile_requested (&popts))
+    {
+      /* MODEL is the source; the profile's model, quantized in memory, runs */
+      profiles = lb_cli_profile_open (model, &popts, (guint) n_threads, NULL, &error);
+      if (profiles == NULL)
+        return lb_cli_fail (error);
+      g_object_unref (model);
+      model = lb_profile_switch_dup_model (profiles);
+    }
   tok = lb_model_get_tokenizer (model);
   n_vocab = lb_model_get_hparams (model)->n_vocab;
 

@@ -97,6 +97,13 @@ struct _LbEngine {
 
   LbLayerTapFunc         tap;
   gpointer               tap_data;
+
+  /* lb_engine_set_model (): every activation copy buffer made so far, by
+   * input and format (CopyBuffer), and the pools of those the first layout
+   * did not have; NULL until the first change of model */
+  GArray                *copy_buffers;
+  GPtrArray             *extra_pools;
+  guint64                extra_bytes;
 };
 
 /* ---- validation ------------------------------------------------------------- */
@@ -590,6 +597,10 @@ lb_engine_free (LbEngine *engine)
     return;
   lb_thread_pool_free (engine->threads);
   lb_mem_pool_free (engine->pool);
+  if (engine->copy_buffers)
+    g_array_unref (engine->copy_buffers);
+  if (engine->extra_pools)
+    g_ptr_array_unref (engine->extra_pools);
   g_free (engine->layers);
   g_free (engine->layer_freq);
   g_clear_object (&engine->model);
@@ -695,15 +706,34 @@ check_same_rope (LbEngine *e, LbEngine *next, LbModel *model, GError **error)
   return same;
 }
 
-static gboolean
-same_copies (const LbMatmulInput *a, const LbMatmulInput *b)
+/* An activation copy buffer: n_batch rows of one input site in one format. */
+typedef struct {
+  guint   site;        /* index in input_sites () */
+  LbType  type;
+  gsize   row_bytes;
+  guint8 *data;
+} CopyBuffer;
+
+#define N_SITES 3
+
+static void
+input_sites (LbEngine *e, LbMatmulInput *sites[N_SITES])
 {
-  if (a->n_copies != b->n_copies)
-    return FALSE;
-  for (guint c = 0; c < a->n_copies; c++)
-    if (a->copies[c].type != b->copies[c].type)
-      return FALSE;
-  return TRUE;
+  sites[0] = &e->in_embd;
+  sites[1] = &e->in_attn;
+  sites[2] = &e->in_ffn;
+}
+
+static const CopyBuffer *
+find_copy_buffer (LbEngine *e, guint site, LbType type)
+{
+  for (guint i = 0; i < e->copy_buffers->len; i++)
+    {
+      const CopyBuffer *b = &g_array_index (e->copy_buffers, CopyBuffer, i);
+      if (b->site == site && b->type == type)
+        return b;
+    }
+  return NULL;
 }
 
 gboolean
@@ -711,8 +741,11 @@ lb_engine_set_model (LbEngine *engine, LbModel *model, GError **error)
 {
   LbEngine *e = engine;
   LbEngine next;
+  LbMatmulInput *have[N_SITES], *want[N_SITES];
   g_autoptr (LbMemPool) counting = NULL;
-  LbMemPool *pool = NULL;
+  g_autoptr (LbMemPool) missing = NULL;
+  g_autoptr (LbMemPool) extra = NULL;
+  gsize extra_size;
   LbModel *old;
 
   g_return_val_if_fail (engine != NULL, FALSE);
@@ -724,7 +757,9 @@ lb_engine_set_model (LbEngine *engine, LbModel *model, GError **error)
   if (!check_same_shape (e, model, error) || !check_weights (model, &e->hp, error))
     return FALSE;
 
-  /* the engine as it would be on model, laid out on a counting pool first */
+  /* The engine as it would be on model, laid out on a counting pool: the
+   * layout depends on the weights only through the activation formats they
+   * read (the copies of the three inputs); the rest stays where it is. */
   next = *e;
   next.model = model;
   next.layer_freq = NULL;
@@ -736,48 +771,90 @@ lb_engine_set_model (LbEngine *engine, LbModel *model, GError **error)
       || !layout (&next, counting, error))
     goto fail;
 
-  if (same_copies (&e->in_embd, &next.in_embd) && same_copies (&e->in_attn, &next.in_attn)
-      && same_copies (&e->in_ffn, &next.in_ffn))
+  /* the copy buffers made so far, then room for the formats never needed */
+  if (e->copy_buffers == NULL)
     {
-      /* the same layout: only the weights and the constants change */
-      for (guint il = 0; il < e->hp.n_layer; il++)
-        e->layers[il].w = next.layers[il].w;
-      g_free (next.layers);
-      e->layer_freq = next.layer_freq;
-      old = e->model;
-      e->model = g_object_ref (model);
-      fill_constants (e);
-      g_clear_pointer (&e->layer_freq, g_free);
-      g_object_unref (old);
-      return TRUE;
+      e->copy_buffers = g_array_new (FALSE, FALSE, sizeof (CopyBuffer));
+      e->extra_pools = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_mem_pool_free);
+      input_sites (e, have);
+      for (guint site = 0; site < N_SITES; site++)
+        for (guint c = 0; c < have[site]->n_copies; c++)
+          {
+            CopyBuffer b = { site, have[site]->copies[c].type, have[site]->copies[c].row_bytes,
+                             have[site]->copies[c].data };
+            g_array_append_val (e->copy_buffers, b);
+          }
+    }
+  input_sites (e, have);
+  input_sites (&next, want);
+  missing = lb_mem_pool_new_counting ();
+  for (guint site = 0; site < N_SITES; site++)
+    for (guint c = 0; c < want[site]->n_copies; c++)
+      {
+        gpointer p;
+        if (find_copy_buffer (e, site, want[site]->copies[c].type) == NULL
+            && !lb_mem_pool_alloc (missing, "activation formats",
+                                   want[site]->copies[c].row_bytes * want[site]->n_rows, &p,
+                                   error))
+          goto fail;
+      }
+  extra_size = lb_mem_pool_get_size (missing);
+  if (extra_size > 0)
+    {
+      extra = lb_mem_pool_new (extra_size, error);
+      if (extra == NULL)
+        goto fail;
+      for (guint site = 0; site < N_SITES; site++)
+        for (guint c = 0; c < want[site]->n_copies; c++)
+          {
+            CopyBuffer b = { site, want[site]->copies[c].type, want[site]->copies[c].row_bytes,
+                             NULL };
+            gpointer p;
+
+            if (find_copy_buffer (e, site, b.type) != NULL)
+              continue;
+            /* sized above: cannot fail */
+            if (!lb_mem_pool_alloc (extra, "activation formats", b.row_bytes * want[site]->n_rows,
+                                    &p, error))
+              goto fail;
+            b.data = p;
+            g_array_append_val (e->copy_buffers, b);
+          }
     }
 
-  /* other activation formats: a new pool, with the cached positions */
-  pool = lb_mem_pool_new (lb_mem_pool_get_size (counting), error);
-  if (pool == NULL || !layout (&next, pool, error))
-    goto fail;
-  g_assert (lb_mem_pool_get_used (pool) == lb_mem_pool_get_size (pool));
+  /* nothing can fail from here: point the inputs at their formats' buffers */
+  for (guint site = 0; site < N_SITES; site++)
+    {
+      have[site]->n_copies = want[site]->n_copies;
+      for (guint c = 0; c < want[site]->n_copies; c++)
+        {
+          const CopyBuffer *b = find_copy_buffer (e, site, want[site]->copies[c].type);
+
+          g_assert (b != NULL && b->row_bytes == want[site]->copies[c].row_bytes);
+          have[site]->copies[c].type = b->type;
+          have[site]->copies[c].row_bytes = b->row_bytes;
+          have[site]->copies[c].data = b->data;
+        }
+    }
+  if (extra != NULL)
+    {
+      g_ptr_array_add (e->extra_pools, g_steal_pointer (&extra));
+      e->extra_bytes += extra_size;
+      e->memory.activations += extra_size;
+      e->memory.total += extra_size;
+    }
   for (guint il = 0; il < e->hp.n_layer; il++)
-    {
-      gsize off = (gsize) il * e->kv.n_ctx * e->kv.row_bytes;
-
-      memcpy (next.kv.k + off, e->kv.k + off, (gsize) e->n_past * e->kv.row_bytes);
-      memcpy (next.kv.v + off, e->kv.v + off, (gsize) e->n_past * e->kv.row_bytes);
-    }
-  next.pool = pool;
-  next.model = g_object_ref (model);
-  fill_constants (&next);
-  g_clear_pointer (&next.layer_freq, g_free);
-
+    e->layers[il].w = next.layers[il].w;
+  g_free (next.layers);
+  e->layer_freq = next.layer_freq;
   old = e->model;
-  lb_mem_pool_free (e->pool);
-  g_free (e->layers);
-  *e = next;
+  e->model = g_object_ref (model);
+  fill_constants (e);
+  g_clear_pointer (&e->layer_freq, g_free);
   g_object_unref (old);
   return TRUE;
 
 fail:
-  lb_mem_pool_free (pool);
   g_free (next.layers);
   g_free (next.layer_freq);
   return FALSE;
@@ -832,7 +909,7 @@ gsize
 lb_engine_get_memory_bytes (LbEngine *engine)
 {
   g_return_val_if_fail (engine != NULL, 0);
-  return lb_mem_pool_get_size (engine->pool);
+  return lb_mem_pool_get_size (engine->pool) + engine->extra_bytes;
 }
 
 void

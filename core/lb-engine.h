@@ -53,11 +53,12 @@ LbModel  *lb_engine_get_model     (LbEngine *engine);
  * such as a profile of lb-profile-switch.h); tensor types and bytes may
  * differ. The engine takes a ref on model and drops its ref on the previous
  * one, which an engine elsewhere still running it keeps alive. Like every
- * call on an engine, never at the same time as an eval on it. When the new
- * weights read the activations in the same formats nothing is allocated;
- * otherwise a new memory pool is laid out and the n_past cached positions
- * are copied into it (both pools exist for that moment). Fails, leaving the
- * engine as it was, with an error naming what differs. */
+ * call on an engine, never at the same time as an eval on it. Everything
+ * stays in place; only when the new weights read the activations in a
+ * format the engine never needed before (Q8_0 weights after F16 ones, say)
+ * is a buffer of n_batch rows in that format added, and kept for later
+ * switches (counted in the memory figures). Fails, leaving the engine as it
+ * was, with an error naming what differs. */
 gboolean  lb_engine_set_model     (LbEngine *engine, LbModel *model, GError **error);
 /* the resolved parameters (zeros replaced by what was chosen) */
 void      lb_engine_get_params    (LbEngine *engine, LbEngineParams *params);
