@@ -494,6 +494,8 @@ const LbMatmulKernels lb_matmul_avx2_kernels = {
     [LB_TYPE_Q4_0] = lb_mm_q4_0_tile_avx2,
     [LB_TYPE_Q4_K] = lb_mm_q4_k_tile_avx2,
     [LB_TYPE_Q6_K] = lb_mm_q6_k_tile_avx2,
+    [LB_TYPE_IQ4_NL] = lb_mm_iq4_nl_tile_avx2,
+    [LB_TYPE_Q5_0] = lb_mm_q5_0_tile_avx2,
   },
   /* with 16 vector registers, several rows at once spill: one row per
    * call streams 2-6x faster (decode and batch alike) */

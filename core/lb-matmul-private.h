@@ -116,6 +116,10 @@ void lb_mm_q4_k_tile_avx2 (gint64 n, const void *w, gsize ldw, guint nr,
                            const void *x, gsize ldx, guint nt, float *out, gsize ldo);
 void lb_mm_q6_k_tile_avx2 (gint64 n, const void *w, gsize ldw, guint nr,
                            const void *x, gsize ldx, guint nt, float *out, gsize ldo);
+void lb_mm_iq4_nl_tile_avx2 (gint64 n, const void *w, gsize ldw, guint nr,
+                             const void *x, gsize ldx, guint nt, float *out, gsize ldo);
+void lb_mm_q5_0_tile_avx2 (gint64 n, const void *w, gsize ldw, guint nr,
+                           const void *x, gsize ldx, guint nt, float *out, gsize ldo);
 #endif
 
 #if defined(__aarch64__) && defined(__GNUC__)

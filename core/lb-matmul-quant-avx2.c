@@ -80,30 +80,88 @@ load32 (const void *p)
  * from the trailer lb_matmul_act_from_float appends, so a weight block
  * costs an unpack, one byte product and a share of the tree.
  *
- * Q4_0 levels are used unsigned (0..15) and the offset of 8 taken off the
- * block sum as 8 × (sum of the activation quants); their byte products
- * are summed in int16 all the way up the tree (16 products of at most
- * 15 × 127 stay below 32767). Q8_0 uses the sign trick (|w| times x with
- * w's sign, |w| <= 128, |x| <= 127) and sums in int32. */
+ * Q4_0 and Q5_0 levels are used unsigned (0..15, 0..31) and their offset
+ * (8, 16) taken off the block sum as offset × (sum of the activation
+ * quants). Q4_0's byte products are summed in int16 all the way up the
+ * tree (16 products of at most 15 × 127 stay below 32767); the others sum
+ * in int32. Q8_0 and IQ4_NL (its table's values, -127..113) are signed and
+ * use the sign trick (|w| times x with w's sign, |w| <= 128, |x| <= 127). */
 
-ALWAYS_INLINE __m256i
-q8_0_block_dot (const guint8 *wb, __m256i xv, __m256i ones)
+typedef enum { QK_Q8_0, QK_Q4_0, QK_IQ4_NL, QK_Q5_0 } QkKind;
+
+ALWAYS_INLINE gsize
+qk_block_bytes (QkKind kind)
 {
-  __m256i wv = load32 (((const LbBlockQ8_0 *) wb)->qs);
+  return kind == QK_Q8_0 ? sizeof (LbBlockQ8_0)
+       : kind == QK_Q5_0 ? sizeof (LbBlockQ5_0)
+       : sizeof (LbBlockQ4_0);   /* IQ4_NL has Q4_0's layout */
+}
 
+/* signed weights against x: int32 lanes (|w| <= 128, |x| <= 127) */
+ALWAYS_INLINE __m256i
+signed_dot (__m256i wv, __m256i xv, __m256i ones)
+{
   return _mm256_madd_epi16 (_mm256_maddubs_epi16 (_mm256_abs_epi8 (wv),
                                                   _mm256_sign_epi8 (xv, wv)), ones);
 }
 
+/* the 32 nibbles at qs: element j < 16 is the low nibble of qs[j],
+ * element j + 16 its high one */
 ALWAYS_INLINE __m256i
-q4_0_levels (const guint8 *wb)
+nibbles (const guint8 *qs)
 {
-  /* element j < 16 is the low nibble of qs[j], element j + 16 its high one */
-  __m256i v = _mm256_broadcastsi128_si256 (
-    _mm_loadu_si128 ((const __m128i *) ((const LbBlockQ4_0 *) wb)->qs));
+  __m256i v = _mm256_broadcastsi128_si256 (_mm_loadu_si128 ((const __m128i *) qs));
 
   v = _mm256_srlv_epi64 (v, _mm256_set_epi64x (4, 4, 0, 0));
   return _mm256_and_si256 (v, _mm256_set1_epi8 (0x0f));
+}
+
+/* Q5_0's levels 0..31: the nibbles as Q4_0's, bit j of qh as bit 4 of element j */
+ALWAYS_INLINE __m256i
+q5_0_levels (const guint8 *wb)
+{
+  const LbBlockQ5_0 *b = (const LbBlockQ5_0 *) wb;
+  guint32 qh;
+  __m256i hi;
+
+  memcpy (&qh, b->qh, 4);
+  /* byte j gets qh's byte j / 8, keeps bit j % 8, becomes 0x10 when set */
+  hi = _mm256_shuffle_epi8 (_mm256_set1_epi32 ((int) GUINT32_FROM_LE (qh)),
+                            _mm256_setr_epi64x (0, 0x0101010101010101, 0x0202020202020202,
+                                                0x0303030303030303));
+  hi = _mm256_and_si256 (hi, _mm256_set1_epi64x ((gint64) 0x8040201008040201));
+  hi = _mm256_and_si256 (_mm256_cmpeq_epi8 (hi, _mm256_set1_epi64x ((gint64) 0x8040201008040201)),
+                         _mm256_set1_epi8 (0x10));
+  return _mm256_or_si256 (nibbles (b->qs), hi);
+}
+
+/* the int lanes of one block's dot product: int16 (Q4_0, see above) or int32 */
+ALWAYS_INLINE __m256i
+qk_block_dot (QkKind kind, const guint8 *wb, __m256i lv, __m256i xv, __m256i ones)
+{
+  switch (kind)
+    {
+    case QK_Q4_0: return _mm256_maddubs_epi16 (lv, xv);
+    case QK_Q5_0: return _mm256_madd_epi16 (_mm256_maddubs_epi16 (lv, xv), ones);
+    case QK_IQ4_NL: return signed_dot (lv, xv, ones);
+    default: return signed_dot (load32 (((const LbBlockQ8_0 *) wb)->qs), xv, ones);
+    }
+}
+
+/* what a block's weights are unpacked to once for all tokens */
+ALWAYS_INLINE __m256i
+qk_block_levels (QkKind kind, const guint8 *wb)
+{
+  switch (kind)
+    {
+    case QK_Q4_0: return nibbles (((const LbBlockQ4_0 *) wb)->qs);
+    case QK_Q5_0: return q5_0_levels (wb);
+    case QK_IQ4_NL:
+      return _mm256_shuffle_epi8 (_mm256_broadcastsi128_si256 (
+                                    _mm_loadu_si128 ((const __m128i *) lb_quant_iq4nl_values)),
+                                  nibbles (((const LbBlockIQ4_NL *) wb)->qs));
+    default: return _mm256_setzero_si256 ();   /* Q8_0 loads in qk_block_dot */
+    }
 }
 
 /* the scales of blocks g .. g + cnt - 1 (cnt <= 8) of a row of bsize-byte
@@ -135,10 +193,13 @@ lane_mask (guint cnt)
 }
 
 ALWAYS_INLINE void
-qk32_row (const guint NT, const gboolean Q4, gint64 n, const guint8 *w, const guint8 *x,
+qk32_row (const guint NT, const QkKind kind, gint64 n, const guint8 *w, const guint8 *x,
           gsize ldx, float *out, gsize ldo)
 {
-  const gsize wsize = Q4 ? sizeof (LbBlockQ4_0) : sizeof (LbBlockQ8_0);
+  const gboolean tree16 = kind == QK_Q4_0;
+  /* the levels' offset, taken off through the activation sums (log2) */
+  const int offset_shift = kind == QK_Q4_0 ? 3 : kind == QK_Q5_0 ? 4 : 0;
+  const gsize wsize = qk_block_bytes (kind);
   const gint64 nb = n / LB_QK;
   const __m256i ones = _mm256_set1_epi16 (1);
   __m256 acc[LB_MM_QTILE_TOKENS];
@@ -173,21 +234,20 @@ qk32_row (const guint NT, const gboolean Q4, gint64 n, const guint8 *w, const gu
                         s[t][k] = _mm256_setzero_si256 ();
                       continue;
                     }
-                  if (Q4)
-                    lv = q4_0_levels (wb);
+                  lv = qk_block_levels (kind, wb);
                   UNROLL for (guint t = 0; t < NT; t++)
                     {
                       __m256i xv = load32 (((const LbBlockQ8_0 *) (x + t * ldx)) [g + j].qs);
 
-                      s[t][k] = Q4 ? _mm256_maddubs_epi16 (lv, xv) : q8_0_block_dot (wb, xv, ones);
+                      s[t][k] = qk_block_dot (kind, wb, lv, xv, ones);
                     }
                 }
               UNROLL for (guint t = 0; t < NT; t++)
-                pair[t][p] = Q4 ? _mm256_hadd_epi16 (s[t][0], s[t][1])
+                pair[t][p] = tree16 ? _mm256_hadd_epi16 (s[t][0], s[t][1])
                                 : _mm256_hadd_epi32 (s[t][0], s[t][1]);
             }
           UNROLL for (guint t = 0; t < NT; t++)
-            quad[t][q] = Q4 ? _mm256_hadd_epi16 (pair[t][0], pair[t][1])
+            quad[t][q] = tree16 ? _mm256_hadd_epi16 (pair[t][0], pair[t][1])
                             : _mm256_hadd_epi32 (pair[t][0], pair[t][1]);
         }
 
@@ -197,7 +257,7 @@ qk32_row (const guint NT, const gboolean Q4, gint64 n, const guint8 *w, const gu
           const guint8 *xt = x + t * ldx + nb * sizeof (LbBlockQ8_0);
           __m256i sums;
 
-          if (Q4)
+          if (tree16)
             {
               /* lane halves: block j's 16-product sums in int16 j of each */
               __m256i oct = _mm256_hadd_epi16 (quad[t][0], quad[t][1]);
@@ -209,10 +269,10 @@ qk32_row (const guint NT, const gboolean Q4, gint64 n, const guint8 *w, const gu
                                      _mm256_permute2x128_si256 (quad[t][0], quad[t][1], 0x31));
           __m256 dx = _mm256_maskload_ps ((const float *) xt + g, mask);
 
-          if (Q4)
+          if (offset_shift)
             {
               __m256i xs = _mm256_maskload_epi32 ((const int *) (xt + nb * sizeof (float)) + g, mask);
-              sums = _mm256_sub_epi32 (sums, _mm256_slli_epi32 (xs, 3));
+              sums = _mm256_sub_epi32 (sums, _mm256_sll_epi32 (xs, _mm_cvtsi32_si128 (offset_shift)));
             }
           acc[t] = _mm256_fmadd_ps (_mm256_cvtepi32_ps (sums), _mm256_mul_ps (dw, dx), acc[t]);
         }
@@ -223,7 +283,7 @@ qk32_row (const guint NT, const gboolean Q4, gint64 n, const guint8 *w, const gu
 
 /* any tile as rows of 1..4 tokens: one row at a time is what the 16
  * registers hold without spilling */
-#define DEFINE_QK32_TILE(name, Q4)                                                      \
+#define DEFINE_QK32_TILE(name, KIND)                                                      \
   void                                                                                 \
   name (gint64 n, const void *w, gsize ldw, guint nr, const void *x, gsize ldx, guint nt, \
         float *out, gsize ldo)                                                         \
@@ -237,17 +297,19 @@ qk32_row (const guint NT, const gboolean Q4, gint64 n, const guint8 *w, const gu
             float *o = out + t * ldo + r;                                              \
             switch (MIN (nt - t, LB_MM_QTILE_TOKENS))                                  \
               {                                                                        \
-              case 1: qk32_row (1, Q4, n, wr, xt, ldx, o, ldo); break;                 \
-              case 2: qk32_row (2, Q4, n, wr, xt, ldx, o, ldo); break;                 \
-              case 3: qk32_row (3, Q4, n, wr, xt, ldx, o, ldo); break;                 \
-              default: qk32_row (4, Q4, n, wr, xt, ldx, o, ldo); break;                \
+              case 1: qk32_row (1, KIND, n, wr, xt, ldx, o, ldo); break;                 \
+              case 2: qk32_row (2, KIND, n, wr, xt, ldx, o, ldo); break;                 \
+              case 3: qk32_row (3, KIND, n, wr, xt, ldx, o, ldo); break;                 \
+              default: qk32_row (4, KIND, n, wr, xt, ldx, o, ldo); break;                \
               }                                                                        \
           }                                                                            \
       }                                                                                \
   }
 
-DEFINE_QK32_TILE (lb_mm_q8_0_tile_avx2, FALSE)
-DEFINE_QK32_TILE (lb_mm_q4_0_tile_avx2, TRUE)
+DEFINE_QK32_TILE (lb_mm_q8_0_tile_avx2, QK_Q8_0)
+DEFINE_QK32_TILE (lb_mm_q4_0_tile_avx2, QK_Q4_0)
+DEFINE_QK32_TILE (lb_mm_iq4_nl_tile_avx2, QK_IQ4_NL)
+DEFINE_QK32_TILE (lb_mm_q5_0_tile_avx2, QK_Q5_0)
 
 /* ---- Q4_K against Q8_K ------------------------------------------------------------ */
 
