@@ -255,8 +255,11 @@ encode_range (Writer *w, const char *name, const guint8 *target, guint64 off, gu
       best = (Cand) c;
   if (!payload_append_spill (w, &w->spill[best], &payload_offset, error))
     return FALSE;
-  add_extent (w, name, cand_mode[best], off, n, base ? base_off : 0, base ? n : 0,
-              payload_offset, w->spill[best].size);
+  /* only a difference reads the base; a full extent names no base bytes */
+  if (best == CAND_FULL)
+    add_extent (w, name, cand_mode[best], off, n, 0, 0, payload_offset, w->spill[best].size);
+  else
+    add_extent (w, name, cand_mode[best], off, n, base_off, n, payload_offset, w->spill[best].size);
   *mode_out = cand_mode[best];
   return TRUE;
 }

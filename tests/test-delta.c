@@ -16,8 +16,10 @@ typedef struct {
   LbType      type;
   gint64      ne0, ne1;
   guint       seed;
-  guint       perturb;   /* 0: none; otherwise a second seed for small changes */
+  guint       perturb;   /* 0: none; ZEROED: all bytes 0; otherwise a second seed for small changes */
 } TSpec;
+
+#define ZEROED G_MAXUINT
 
 static guint8 *
 tensor_bytes (const TSpec *t, gsize *n)
@@ -25,6 +27,11 @@ tensor_bytes (const TSpec *t, gsize *n)
   gint64 n_el = t->ne0 * t->ne1;
   guint8 *b;
 
+  if (t->perturb == ZEROED)
+    {
+      *n = lb_type_row_size (t->type, t->ne0) * (gsize) t->ne1;
+      return g_malloc0 (*n);
+    }
   if (t->type == LB_TYPE_F32)
     {
       float *f = g_new (float, n_el);
@@ -270,6 +277,26 @@ test_one_tensor (Fixture *f, gconstpointer data)
   /* a few changed floats: a difference beats the full tensor */
   g_assert_cmpuint (s.n_xor + s.n_sub, ==, 1);
   g_assert_cmpuint (s.package_size, <, 64 * 64 * 4 / 2);
+}
+
+/* A tensor rewritten so that its new bytes compress better alone than as a
+ * difference from the old ones: stored in full, which must not name base
+ * bytes (the applier refuses a full extent that does). */
+static void
+test_full_beats_difference (Fixture *f, gconstpointer data)
+{
+  g_autoptr (LbMeta) m = base_meta ("llama", "x");
+  TSpec changed[G_N_ELEMENTS (small_model)];
+  g_autofree char *a = NULL, *b = NULL;
+  LbDeltaStats s;
+
+  memcpy (changed, small_model, sizeof changed);
+  changed[1].perturb = ZEROED;
+  a = write_small (f, "a.gguf", m, small_model, G_N_ELEMENTS (small_model));
+  b = write_small (f, "b.gguf", m, changed, G_N_ELEMENTS (changed));
+  round_trip (f, a, b, &s);
+  g_assert_cmpuint (s.n_full, ==, 1);
+  g_assert_cmpuint (s.n_xor + s.n_sub, ==, 0);
 }
 
 static void
@@ -890,6 +917,7 @@ main (int argc, char **argv)
 #define ADD(path, fn) g_test_add ("/lowbit/delta/" path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("metadata-only", test_metadata_only);
   ADD ("one-tensor", test_one_tensor);
+  ADD ("full-beats-difference", test_full_beats_difference);
   ADD ("many-tensors", test_many_tensors);
   ADD ("architecture-change", test_architecture_change);
   ADD ("mini-qwen2-one-layer", test_mini_qwen2_layer);
