@@ -28,6 +28,7 @@ struct _LbImatrix {
   GPtrArray  *datasets;   /* char*, NULL-terminated */
   guint32     chunk_count;
   guint32     chunk_size;
+  GMutex      means_lock; /* readers on several threads fill Entry.means */
 };
 
 static void
@@ -61,6 +62,7 @@ lb_imatrix_new (void)
   LbImatrix *im = g_new0 (LbImatrix, 1);
 
   im->ref_count = 1;
+  g_mutex_init (&im->means_lock);
   im->entries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, entry_free);
   im->datasets = g_ptr_array_new_with_free_func (g_free);
   g_ptr_array_add (im->datasets, NULL);
@@ -84,6 +86,7 @@ lb_imatrix_unref (LbImatrix *imatrix)
   g_hash_table_unref (imatrix->entries);
   g_ptr_array_unref (imatrix->datasets);
   g_free (imatrix->path);
+  g_mutex_clear (&imatrix->means_lock);
   g_free (imatrix);
 }
 
@@ -158,11 +161,14 @@ lb_imatrix_get_importance (LbImatrix *imatrix, const char *weight_name, gsize *n
   e = g_hash_table_lookup (imatrix->entries, weight_name);
   if (e == NULL)
     return NULL;
+  /* quantizer threads read a shared imatrix at once: compute each
+   * entry's means once, under the lock (accumulating is single-threaded) */
+  g_mutex_lock (&imatrix->means_lock);
   if (e->means == NULL)
     {
       gsize n_cols = e->n_values / e->n_mat;
+      float *means = g_new (float, e->n_values);
 
-      e->means = g_new (float, e->n_values);
       for (gsize m = 0; m < e->n_mat; m++)
         for (gsize j = 0; j < n_cols; j++)
           {
@@ -171,11 +177,13 @@ lb_imatrix_get_importance (LbImatrix *imatrix, const char *weight_name, gsize *n
 
             /* as llama-quantize reads each layout */
             if (imatrix->legacy)
-              e->means[k] = (float) (c > 0 ? e->sums[k] / c : e->sums[k]);
+              means[k] = (float) (c > 0 ? e->sums[k] / c : e->sums[k]);
             else
-              e->means[k] = c > 0 ? (float) (e->sums[k] / c) : 1.0f;
+              means[k] = c > 0 ? (float) (e->sums[k] / c) : 1.0f;
           }
+      e->means = means;
     }
+  g_mutex_unlock (&imatrix->means_lock);
   if (n_values)
     *n_values = e->n_values;
   return e->means;

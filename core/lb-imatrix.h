@@ -40,7 +40,8 @@ guint          lb_imatrix_get_n_entries  (LbImatrix *imatrix);
 const char    *lb_imatrix_get_entry_name (LbImatrix *imatrix, guint i);   /* sorted */
 /* Per-column importance of a weight: sum / count of each matrix, as
  * llama-quantize reads it (1 for a matrix that saw no tokens). n_values =
- * n_cols * n_mat. NULL when the weight has no entry. Owned by imatrix. */
+ * n_cols * n_mat. NULL when the weight has no entry. Owned by imatrix.
+ * Safe to call from several threads at once (not while accumulating). */
 const float   *lb_imatrix_get_importance (LbImatrix *imatrix, const char *weight_name,
                                           gsize *n_values);
 /* tokens seen by the weight's first matrix; -1 when it has no entry */

@@ -22,6 +22,8 @@ struct _LbHeatmap
   LbColormap         colormap;
   LbChartFormat      format;
   gboolean           reverse;
+  gboolean           log_scale;
+  char             **notes;            /* n_rows * n_cols or NULL: more for the tooltips */
 
   gboolean           fixed_range;
   double             fixed_min, fixed_max;
@@ -39,6 +41,7 @@ enum {
   PROP_LEGEND_LABEL,
   PROP_COLORMAP,
   PROP_REVERSE,
+  PROP_LOG_SCALE,
   PROP_FORMAT,
   PROP_N_ROWS,
   PROP_N_COLS,
@@ -65,7 +68,7 @@ fill_data (LbHeatmap     *self,
     .col_labels = (const char * const *) self->col_labels,
     .title = lb_chart_widget_get_title (LB_CHART_WIDGET (self)),
     .legend_label = self->legend_label, .format = self->format,
-    .colormap = self->colormap, .reverse = self->reverse,
+    .colormap = self->colormap, .reverse = self->reverse, .log_scale = self->log_scale,
   };
   /* the range is known before drawing, so the renderer never scans */
   if (lb_heatmap_get_range (self, &data->min, &data->max))
@@ -76,6 +79,20 @@ fill_data (LbHeatmap     *self,
       data->highlight_row = (guint) self->highlight_row;
       data->highlight_col = (guint) self->highlight_col;
     }
+}
+
+/* the data's own range, on the heatmap's scale */
+static void
+update_data_range (LbHeatmap *self)
+{
+  gsize n = (gsize) self->n_rows * self->n_cols;
+
+  if (self->log_scale)
+    self->has_data_range = lb_heatmap_positive_range (self->values, n, &self->data_min,
+                                                      &self->data_max);
+  else
+    self->has_data_range = lb_chart_data_range (self->values, n, &self->data_min,
+                                                &self->data_max);
 }
 
 static void
@@ -172,6 +189,7 @@ lb_heatmap_finalize (GObject *object)
   lb_chart_strings_free (self->row_labels, self->n_rows);
   lb_chart_strings_free (self->col_labels, self->n_cols);
   g_free (self->legend_label);
+  lb_chart_strings_free (self->notes, self->n_rows * self->n_cols);
 
   G_OBJECT_CLASS (lb_heatmap_parent_class)->finalize (object);
 }
@@ -205,6 +223,10 @@ lb_heatmap_class_init (LbHeatmapClass *klass)
     lb_chart_widget_param (g_param_spec_boolean ("reverse", NULL, NULL, FALSE, LB_CHART_PARAM_RW),
                            G_CALLBACK (lb_heatmap_get_reverse),
                            G_CALLBACK (lb_heatmap_set_reverse));
+  properties[PROP_LOG_SCALE] =
+    lb_chart_widget_param (g_param_spec_boolean ("log-scale", NULL, NULL, FALSE, LB_CHART_PARAM_RW),
+                           G_CALLBACK (lb_heatmap_get_log_scale),
+                           G_CALLBACK (lb_heatmap_set_log_scale));
   properties[PROP_FORMAT] =
     lb_chart_widget_param (g_param_spec_enum ("format", NULL, NULL, LB_TYPE_CHART_FORMAT,
                                               LB_CHART_FORMAT_PLAIN, LB_CHART_PARAM_RW),
@@ -270,14 +292,15 @@ lb_heatmap_set_data (LbHeatmap          *self,
   g_free (self->values);
   lb_chart_strings_free (self->row_labels, self->n_rows);
   lb_chart_strings_free (self->col_labels, self->n_cols);
+  lb_chart_strings_free (self->notes, self->n_rows * self->n_cols);
+  self->notes = NULL;
 
   self->n_rows = n_rows;
   self->n_cols = n_cols;
   self->values = g_memdup2 (values, (gsize) n_rows * n_cols * sizeof (double));
   self->row_labels = lb_chart_strings_copy (row_labels, n_rows);
   self->col_labels = lb_chart_strings_copy (col_labels, n_cols);
-  self->has_data_range = lb_chart_data_range (self->values, (gsize) n_rows * n_cols,
-                                              &self->data_min, &self->data_max);
+  update_data_range (self);
   if (self->highlight_row >= (int) n_rows || self->highlight_col >= (int) n_cols)
     self->highlight_row = self->highlight_col = -1;
 
@@ -330,6 +353,12 @@ LB_CHART_WIDGET_DEFINE_ENUM_ACCESSORS (LbHeatmap, lb_heatmap, LB_IS_HEATMAP, LbC
                                        colormap, properties[PROP_COLORMAP])
 LB_CHART_WIDGET_DEFINE_BOOLEAN_ACCESSORS (LbHeatmap, lb_heatmap, LB_IS_HEATMAP, reverse,
                                           properties[PROP_REVERSE])
+/* lb_heatmap_get_log_scale (), lb_heatmap_set_log_scale (): the data's
+ * range is on the new scale */
+LB_CHART_WIDGET_DEFINE_ACCESSORS_FULL (LbHeatmap, lb_heatmap, LB_IS_HEATMAP, gboolean,
+                                       log_scale, properties[PROP_LOG_SCALE], !!log_scale,
+                                       update_data_range (self);
+                                       lb_heatmap_update_accessible (LB_CHART_WIDGET (self)))
 
 /* lb_heatmap_get_format (), lb_heatmap_set_format (): the accessible
  * description quotes values */
@@ -424,6 +453,8 @@ lb_heatmap_describe_cell (LbHeatmap *self,
   g_autofree char *row_text = NULL;
   g_autofree char *col_text = NULL;
   g_autofree char *value = NULL;
+  g_autofree char *text = NULL;
+  const char *note;
   double v;
 
   g_return_val_if_fail (LB_IS_HEATMAP (self), NULL);
@@ -438,10 +469,38 @@ lb_heatmap_describe_cell (LbHeatmap *self,
   col_text = col_label ? g_strdup (col_label) : g_strdup_printf (_("Column %u"), col);
   v = self->values[(gsize) row * self->n_cols + col];
   value = isfinite (v) ? lb_chart_format_value (v, self->format, NAN) : g_strdup (_("no data"));
+  note = lb_chart_strings_get (self->notes, self->n_rows * self->n_cols,
+                               row * self->n_cols + col);
 
   if (self->legend_label != NULL)
     /* Translators: tooltip of a heatmap cell: "row · column", then "metric: value" */
-    return g_strdup_printf (_("%s · %s\n%s: %s"), row_text, col_text, self->legend_label, value);
-  /* Translators: tooltip of a heatmap cell: "row · column", then the value */
-  return g_strdup_printf (_("%s · %s\n%s"), row_text, col_text, value);
+    text = g_strdup_printf (_("%s · %s\n%s: %s"), row_text, col_text, self->legend_label, value);
+  else
+    /* Translators: tooltip of a heatmap cell: "row · column", then the value */
+    text = g_strdup_printf (_("%s · %s\n%s"), row_text, col_text, value);
+  if (note == NULL || *note == '\0')
+    return g_steal_pointer (&text);
+  return g_strconcat (text, "\n", note, NULL);
+}
+
+void
+lb_heatmap_set_cell_notes (LbHeatmap          *self,
+                           const char * const *notes)
+{
+  g_return_if_fail (LB_IS_HEATMAP (self));
+
+  lb_chart_strings_free (self->notes, self->n_rows * self->n_cols);
+  self->notes = lb_chart_strings_copy (notes, self->n_rows * self->n_cols);
+}
+
+const char *
+lb_heatmap_get_cell_note (LbHeatmap *self,
+                          guint      row,
+                          guint      col)
+{
+  g_return_val_if_fail (LB_IS_HEATMAP (self), NULL);
+
+  if (row >= self->n_rows || col >= self->n_cols)
+    return NULL;
+  return lb_chart_strings_get (self->notes, self->n_rows * self->n_cols, row * self->n_cols + col);
 }

@@ -30,6 +30,9 @@ LbColormap     lb_heatmap_get_colormap     (LbHeatmap *self);
 void           lb_heatmap_set_colormap     (LbHeatmap *self, LbColormap colormap);
 gboolean       lb_heatmap_get_reverse      (LbHeatmap *self);
 void           lb_heatmap_set_reverse      (LbHeatmap *self, gboolean reverse);
+/* Colours by log10 of the value (values must be > 0; others take the low end) */
+gboolean       lb_heatmap_get_log_scale    (LbHeatmap *self);
+void           lb_heatmap_set_log_scale    (LbHeatmap *self, gboolean log_scale);
 LbChartFormat  lb_heatmap_get_format       (LbHeatmap *self);
 void           lb_heatmap_set_format       (LbHeatmap *self, LbChartFormat format);
 /* A fixed colour range (to compare two heatmaps); unset: the data's range */
@@ -44,5 +47,9 @@ gboolean       lb_heatmap_get_cell_at      (LbHeatmap *self, double x, double y,
                                             guint *row, guint *col);
 /* The tooltip text for a cell (row/column label and value); free it */
 char          *lb_heatmap_describe_cell    (LbHeatmap *self, guint row, guint col);
+/* More lines for the cells' tooltips: n_rows × n_cols strings (entries
+ * may be NULL), copied; dropped by the next set_data */
+void           lb_heatmap_set_cell_notes   (LbHeatmap *self, const char * const *notes);
+const char    *lb_heatmap_get_cell_note    (LbHeatmap *self, guint row, guint col);
 
 G_END_DECLS

@@ -18,6 +18,7 @@
 #include "lb-export-view.h"
 #include "lb-page-layout.h"
 #include "lb-format.h"
+#include "lb-importance-row.h"
 #include "lb-job.h"
 #include "lb-perf-view.h"
 #include "lb-quantize.h"
@@ -59,6 +60,7 @@ struct _LbExportView
   GtkLabel       *bytes_label;
   GtkLabel       *file_label;
   GtkLabel       *budget_label;
+  LbImportanceRow *importance_row;
   GtkSwitch      *recipe_switch;
   GtkSwitch      *report_switch;
   GtkSwitch      *validate_switch;
@@ -246,6 +248,7 @@ lb_export_view_set_session (LbExportView *self, LbSession *session)
   if (self->session != NULL)
     g_signal_handlers_disconnect_by_data (self->session, self);
   g_set_object (&self->session, session);
+  lb_importance_row_set_session (self->importance_row, session);
   if (session != NULL)
     g_signal_connect_swapped (session, "changed", G_CALLBACK (update_sizes), self);
   update_sizes (self);
@@ -1088,6 +1091,8 @@ lb_export_view_init (LbExportView *self)
   adw_preferences_group_add (group, GTK_WIDGET (self->type_row));
 
   self->map_label = add_value_row (group, _("Precision Map"), NULL);
+  self->importance_row = LB_IMPORTANCE_ROW (lb_importance_row_new ());
+  adw_preferences_group_add (group, GTK_WIDGET (self->importance_row));
   self->bytes_label = add_value_row (group, _("Tensor Data"),
                                      _("Exact bytes of tensor data in the file"));
   self->file_label = add_value_row (group, _("File Size"),
@@ -1101,11 +1106,10 @@ lb_export_view_init (LbExportView *self)
   self->recipe_switch = add_switch_row (extras, _("Recipe"),
                                         _("NAME.recipe.json: the rules that give these types"));
   self->report_switch = add_switch_row (extras, _("Report"),
-                                        _("NAME.report.json: sizes by type, the targets and how "
-                                          "the file did against them"));
+                                        _("NAME.report.json: sizes, targets and results"));
   self->validate_switch = add_switch_row (extras, _("Check Against the Targets"),
-                                          _("Load the file back, benchmark it and evaluate it "
-                                            "against the original (4 chunks of wikitext-2)"));
+                                          _("Loaded back, benchmarked and evaluated "
+                                            "(4 chunks of wikitext-2)"));
   gtk_box_append (GTK_BOX (left), GTK_WIDGET (extras));
 
   /* the last file written */

@@ -1,248 +1,352 @@
-/* lb-heatmap-view.c: the weight SNR of each tensor under the type the
- * precision map gives it, measured on a worker (lb-tensor-error) whenever
- * the page is shown and the map changed; a click on a cell measures that
- * tensor's error map and bins its weights. */
+/* lb-heatmap-view.c: the error map: one metric (lb-heat-metric.h) for
+ * every weight matrix of the session's map, measured as a job when the
+ * page is shown and what it shows is out of date; optionally beside the
+ * same metric for a preset or recipe file, on the same colour scale, or as
+ * the difference between the two. */
 #include "config.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <glib/gi18n.h>
 
-#include "lb-heatmap-view.h"
+#include "lb-eval-view.h"
+#include "lb-heatmap-view-private.h"
 #include "lb-page-layout.h"
-#include "lb-job.h"
-#include "lb-tensor-error.h"
-#include "lb-widgets.h"
-#include "lb-window.h"
+#include "lb-recipe-edit.h"
 
-#define N_ENDS      2
-#define MAP_CELLS   32    /* row and column bands of a tensor's error map */
-#define N_BINS      120
-#define SNR_RED     10.0  /* dB: the bad end of the colour scale */
-#define SNR_GREEN   40.0  /* dB: the good end */
+/* the text metrics' slice: short, they rank rather than measure */
+#define SLICE_CTX    128
+#define SLICE_CHUNKS 4
 
-static const char * const end_names[N_ENDS] = { "token_embd.weight", "output.weight" };
-
-struct _LbHeatmapView
-{
-  AdwBin            parent_instance;
-
-  GtkStack         *stack;
-  LbHeatmap        *heatmap;
-  LbHeatmap        *ends_heatmap;
-  GtkLabel         *status_label;
-  GtkLabel         *lowest_label;
-  GtkLabel         *mean_label;
-  GtkButton        *measure_button;
-  GtkDropDown      *metric_dropdown;
-
-  AdwPreferencesGroup *drill_group;
-  AdwPreferencesGroup *numbers_group;
-  GtkStack         *drill_stack;
-  LbHeatmap        *drill_map;
-  LbHistogram      *histogram;
-  GtkLabel         *drill_snr_label;
-  GtkLabel         *drill_mse_label;
-  GtkLabel         *drill_cosine_label;
-  GtkLabel         *drill_max_label;
-
-  LbSession        *session;
-  guint             n_layers;
-  /* the last measurement: n_layers × kinds + N_ENDS values per metric */
-  double           *snr;
-  double           *weighted;
-  gboolean          has_weighted;
-  guint             measured_revision;
-  gboolean          measured;
-  LbJob            *job;
-  LbJob            *drill_job;
-  char             *drill_name;
-};
+static const char * const end_names[LB_HEATMAP_N_ENDS] = { "token_embd.weight", "output.weight" };
+static const char * const end_labels[LB_HEATMAP_N_ENDS] = { "token_embd", "output" };
 
 G_DEFINE_FINAL_TYPE (LbHeatmapView, lb_heatmap_view, ADW_TYPE_BIN)
 
-static LbWindow *
-get_window (LbHeatmapView *self)
+static void start_measuring (LbHeatmapView *self);
+
+LbWindow *
+lb_heatmap_view_get_window (LbHeatmapView *self)
 {
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
 
   return LB_IS_WINDOW (root) ? LB_WINDOW (root) : NULL;
 }
 
-static guint
-n_values (LbHeatmapView *self)
-{
-  return self->n_layers * LB_SESSION_N_KINDS + N_ENDS;
-}
-
 static char *
-cell_tensor_name (LbHeatmapView *self, guint index)
+cell_name (LbHeatmapView *self, guint i)
 {
-  if (index < self->n_layers * LB_SESSION_N_KINDS)
-    return g_strdup_printf ("blk.%u.%s.weight", index / LB_SESSION_N_KINDS,
-                            lb_session_kinds[index % LB_SESSION_N_KINDS]);
-  return g_strdup (end_names[index - self->n_layers * LB_SESSION_N_KINDS]);
+  if (i < self->n_layers * LB_SESSION_N_KINDS)
+    return g_strdup_printf ("blk.%u.%s.weight", i / LB_SESSION_N_KINDS,
+                            lb_session_kinds[i % LB_SESSION_N_KINDS]);
+  return g_strdup (end_names[i - self->n_layers * LB_SESSION_N_KINDS]);
 }
 
-/* ---- the whole model ------------------------------------------------------------- */
-
-typedef struct {
-  LbModel    *model;
-  LbImatrix  *imatrix;
-  guint       n_threads;
-  guint       n;
-  char      **names;     /* n; NULL where there is no such tensor */
-  LbType     *types;     /* n */
-} SnrData;
-
-typedef struct {
-  guint   n;
-  double *snr;
-  double *weighted;
-  gboolean has_weighted;
-} SnrResult;
-
-static void
-snr_data_free (gpointer data)
+int
+lb_heatmap_view_find_cell (LbHeatmapView *self, const char *name)
 {
-  SnrData *d = data;
-
-  g_clear_object (&d->model);
-  g_clear_pointer (&d->imatrix, lb_imatrix_unref);
-  for (guint i = 0; i < d->n; i++)
-    g_free (d->names[i]);
-  g_free (d->names);
-  g_free (d->types);
-  g_free (d);
+  for (guint i = 0; i < self->n; i++)
+    if (self->names[i] != NULL && g_str_equal (self->names[i], name))
+      return (int) i;
+  return -1;
 }
 
 static void
-snr_result_free (gpointer data)
+measured_clear (LbHeatMeasured *m, guint n)
 {
-  SnrResult *r = data;
-
-  g_free (r->snr);
-  g_free (r->weighted);
-  g_free (r);
+  g_clear_pointer (&m->imatrix, lb_imatrix_unref);
+  g_clear_pointer (&m->text, g_free);
+  g_clear_pointer (&m->values, g_free);
+  g_clear_pointer (&m->types, g_free);
+  if (m->notes != NULL)
+    for (guint i = 0; i < n; i++)
+      g_free (m->notes[i]);
+  g_clear_pointer (&m->notes, g_free);
+  m->valid = FALSE;
 }
 
-static gpointer
-snr_thread (LbJob *job, gpointer task_data, GCancellable *cancellable, GError **error)
+static void
+clear_all (LbHeatmapView *self, gboolean compared_only)
 {
-  SnrData *d = task_data;
-  g_autoptr (LbThreadPool) pool = lb_thread_pool_new (d->n_threads, error);
-  SnrResult *r;
-  gint64 total = 0, done = 0;
-
-  if (pool == NULL)
-    return NULL;
-  r = g_new0 (SnrResult, 1);
-  r->n = d->n;
-  r->snr = g_new (double, d->n);
-  r->weighted = g_new (double, d->n);
-  for (guint i = 0; i < d->n; i++)
+  for (guint m = 0; m < LB_HEAT_N_METRICS; m++)
     {
-      const LbTensor *t = d->names[i] ? lb_model_find_tensor (d->model, d->names[i]) : NULL;
-
-      if (t != NULL && d->types[i] != t->type)
-        total += lb_tensor_n_elements (t);
+      if (!compared_only)
+        measured_clear (&self->current[m], self->n);
+      measured_clear (&self->compared[m], self->n);
     }
+}
 
-  for (guint i = 0; i < d->n; i++)
-    {
-      const LbTensor *t = d->names[i] ? lb_model_find_tensor (d->model, d->names[i]) : NULL;
-      LbTensorErrorParams params = LB_TENSOR_ERROR_PARAMS_INIT;
-      LbTensorError err;
+/* ---- what is out of date ------------------------------------------------------------ */
 
-      r->snr[i] = r->weighted[i] = NAN;
-      if (t == NULL)
-        continue;
-      if (d->types[i] == t->type)
-        {
-          /* kept as stored: nothing is lost */
-          r->snr[i] = r->weighted[i] = INFINITY;
-          continue;
-        }
-      params.pool = pool;
-      if (d->imatrix != NULL
-          && !lb_tensor_find_importance (t, d->imatrix, &params.importance, &params.n_importance,
-                                         error))
-        goto fail;
-      if (!lb_tensor_error_under_type (t, d->types[i], &params, &err, NULL, cancellable, error))
-        goto fail;
-      r->snr[i] = err.snr_db;
-      if (err.weighted)
-        {
-          r->weighted[i] = err.weighted_snr_db;
-          r->has_weighted = TRUE;
-        }
-      done += lb_tensor_n_elements (t);
-      lb_job_report (job, total > 0 ? (double) done / total : 1.0, t->name);
-    }
-  return r;
+static LbImatrix *
+session_imatrix (LbHeatmapView *self)
+{
+  return self->session != NULL ? lb_session_get_imatrix (self->session) : NULL;
+}
 
-fail:
-  snr_result_free (r);
+static gboolean
+is_up_to_date (LbHeatmapView *self, const LbHeatMeasured *m, guint revision)
+{
+  return m->valid && m->revision == revision && m->imatrix == session_imatrix (self)
+         && (!lb_heat_metric_needs_text (self->metric) || g_strcmp0 (m->text, self->text_path) == 0);
+}
+
+static gboolean
+current_ok (LbHeatmapView *self)
+{
+  return is_up_to_date (self, &self->current[self->metric], lb_session_get_revision (self->session));
+}
+
+static gboolean
+compared_ok (LbHeatmapView *self)
+{
+  return self->compare_recipe == NULL
+         || is_up_to_date (self, &self->compared[self->metric], self->compare_serial);
+}
+
+/* Why the metric cannot be measured, or NULL */
+static const char *
+missing (LbHeatmapView *self)
+{
+  if (lb_heat_metric_needs_importance (self->metric) && session_imatrix (self) == NULL)
+    return _("This metric needs importance data: open or calibrate some under Importance Data "
+             "on the Precision page.");
+  if (lb_heat_metric_needs_text (self->metric) && self->text_path == NULL)
+    return _("This metric runs the model over a text: choose one below.");
   return NULL;
 }
 
-static const double *
-shown_values (LbHeatmapView *self)
-{
-  gboolean weighted = self->has_weighted && gtk_drop_down_get_selected (self->metric_dropdown) == 1;
+/* ---- showing what was measured ------------------------------------------------------- */
 
-  return weighted ? self->weighted : self->snr;
+static void
+set_map (LbHeatCard *card, LbHeatmapView *self, const double *values, char **notes)
+{
+  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (g_free);
+  guint n_grid = self->n_layers * LB_SESSION_N_KINDS;
+
+  for (guint l = 0; l < self->n_layers; l++)
+    g_ptr_array_add (rows, g_strdup_printf ("blk.%u", l));
+  g_ptr_array_add (rows, NULL);
+  if (values == NULL)
+    {
+      lb_heatmap_set_data (card->layers, 0, 0, NULL, NULL, NULL);
+      lb_heatmap_set_data (card->ends, 0, 0, NULL, NULL, NULL);
+      return;
+    }
+  lb_heatmap_set_data (card->layers, self->n_layers, LB_SESSION_N_KINDS, values,
+                       (const char * const *) rows->pdata, lb_session_kinds);
+  lb_heatmap_set_data (card->ends, 1, LB_HEATMAP_N_ENDS, values + n_grid, NULL, end_labels);
+  if (notes != NULL)
+    {
+      lb_heatmap_set_cell_notes (card->layers, (const char * const *) notes);
+      lb_heatmap_set_cell_notes (card->ends, (const char * const *) notes + n_grid);
+    }
+}
+
+static void
+style_card (LbHeatCard *card, LbHeatmapView *self, gboolean difference, const char *legend)
+{
+  LbHeatmap *maps[2] = { card->layers, card->ends };
+
+  for (guint i = 0; i < G_N_ELEMENTS (maps); i++)
+    {
+      lb_heatmap_set_colormap (maps[i], difference ? LB_COLORMAP_COOL_WARM : LB_COLORMAP_TRAFFIC);
+      /* green (or blue) for the good end */
+      lb_heatmap_set_reverse (maps[i], difference || lb_heat_metric_higher_is_better (self->metric));
+      lb_heatmap_set_log_scale (maps[i], !difference && lb_heat_metric_get_log_scale (self->metric));
+      lb_heatmap_set_format (maps[i], difference && self->metric == LB_HEAT_LAYER_COSINE
+                                      ? LB_CHART_FORMAT_PLAIN
+                                      : lb_heat_metric_get_format (self->metric));
+    }
+  lb_heatmap_set_legend_label (card->layers, legend);
+  /* a layer's output has nothing to do with the tensors outside the layers */
+  gtk_widget_set_visible (GTK_WIDGET (card->ends), self->metric != LB_HEAT_LAYER_COSINE);
+}
+
+static void
+set_range (LbHeatCard *card, gboolean ok, double min, double max)
+{
+  if (ok)
+    {
+      lb_heatmap_set_range (card->layers, min, max);
+      lb_heatmap_set_range (card->ends, min, max);
+    }
+  else
+    {
+      lb_heatmap_unset_range (card->layers);
+      lb_heatmap_unset_range (card->ends);
+    }
+}
+
+/* The worst cell and the mean, over the finite values */
+static void
+show_summary (LbHeatmapView *self, const double *values)
+{
+  gboolean higher = lb_heat_metric_higher_is_better (self->metric);
+  LbChartFormat format = lb_heat_metric_get_format (self->metric);
+  gboolean per_layer = self->metric == LB_HEAT_LAYER_COSINE;
+  double sum = 0, worst = NAN;
+  guint n_finite = 0, worst_i = 0;
+  g_autofree char *value = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *mean = NULL;
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->worst_row),
+                                 per_layer ? _("Most Affected Layer") : _("Most Affected Tensor"));
+  for (guint i = 0; values != NULL && i < self->n; i += per_layer ? LB_SESSION_N_KINDS : 1)
+    if (isfinite (values[i]))
+      {
+        if (isnan (worst) || (higher ? values[i] < worst : values[i] > worst))
+          {
+            worst = values[i];
+            worst_i = i;
+          }
+        sum += values[i];
+        n_finite++;
+      }
+  if (n_finite == 0)
+    {
+      gtk_label_set_label (self->worst_label, values != NULL ? _("Nothing is quantized") : "—");
+      gtk_label_set_label (self->mean_label, "—");
+      return;
+    }
+  value = lb_chart_format_value (worst, format, NAN);
+  if (per_layer)
+    /* Translators: the layer with the lowest output cosine and its value, "blk.3, 0.99871" */
+    text = g_strdup_printf (_("blk.%u, %s"), worst_i / LB_SESSION_N_KINDS, value);
+  else
+    /* Translators: the tensor with the worst value and the value, "blk.0.attn_v.weight, 18.2 dB" */
+    text = g_strdup_printf (_("%s, %s"), self->names[worst_i], value);
+  gtk_label_set_label (self->worst_label, text);
+  mean = lb_chart_format_value (sum / n_finite, format, NAN);
+  g_free (text);
+  text = per_layer
+         /* Translators: "0.99912 over 8 layers" */
+         ? g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s over %u layer", "%s over %u layers",
+                                         n_finite), mean, n_finite)
+         /* Translators: "24.3 dB over 57 quantized tensors" */
+         : g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s over %u quantized tensor",
+                                         "%s over %u quantized tensors", n_finite), mean, n_finite);
+  gtk_label_set_label (self->mean_label, text);
+}
+
+/* How the compared map does against this one */
+static void
+show_comparison (LbHeatmapView *self, const double *a, const double *b)
+{
+  gboolean per_layer = self->metric == LB_HEAT_LAYER_COSINE;
+  guint better = 0, worse = 0, n = 0;
+  double sum = 0;
+  g_autofree char *mean = NULL;
+  g_autofree char *text = NULL;
+
+  gtk_widget_set_visible (GTK_WIDGET (self->compare_row), a != NULL && b != NULL);
+  if (a == NULL || b == NULL)
+    return;
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->compare_row), self->compare_name);
+  for (guint i = 0; i < self->n; i += per_layer ? LB_SESSION_N_KINDS : 1)
+    {
+      double d = lb_heat_metric_improvement (self->metric, a[i], b[i]);
+
+      if (!isfinite (d))
+        continue;
+      better += d > 0;
+      worse += d < 0;
+      sum += d;
+      n++;
+    }
+  if (n == 0)
+    {
+      gtk_label_set_label (self->compare_label, "—");
+      return;
+    }
+  mean = lb_chart_format_value (sum / n, self->metric == LB_HEAT_LAYER_COSINE
+                                         ? LB_CHART_FORMAT_PLAIN
+                                         : lb_heat_metric_get_format (self->metric), NAN);
+  /* Translators: the mean gain of a compared map, "mean +12.1 dB" */
+  text = g_strdup_printf (_("mean %s%s"), sum > 0 ? "+" : "", mean);
+  gtk_label_set_label (self->compare_label, text);
+  g_free (text);
+  text = per_layer
+         /* Translators: "Better in 7 layers, worse in 1" */
+         ? g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Better in %u layer, worse in %u",
+                                         "Better in %u layers, worse in %u", better),
+                            better, worse)
+         /* Translators: "Better in 40 tensors, worse in 3" */
+         : g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Better in %u tensor, worse in %u",
+                                         "Better in %u tensors, worse in %u", better),
+                            better, worse);
+  adw_action_row_set_subtitle (self->compare_row, text);
 }
 
 static void
 show_values (LbHeatmapView *self)
 {
-  const double *values = shown_values (self);
-  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (g_free);
-  const char *ends_labels[N_ENDS] = { "token_embd", "output" };
-  double lo = INFINITY, hi = -INFINITY, sum = 0;
-  guint n_finite = 0, lowest = 0;
-  g_autofree char *lowest_name = NULL;
-  g_autofree char *text = NULL;
+  LbHeatMeasured *cur = &self->current[self->metric];
+  LbHeatMeasured *oth = &self->compared[self->metric];
+  gboolean comparing = self->compare_recipe != NULL;
+  const double *a = cur->valid ? cur->values : NULL;
+  const double *b = comparing && oth->valid ? oth->values : NULL;
+  g_autofree double *diff = NULL;
+  g_autofree char *label = NULL;
+  g_autofree char *title = NULL;
+  double min = 0, max = 0;
+  gboolean ok;
 
-  if (values == NULL || self->session == NULL)
+  if (self->session == NULL)
     return;
-  for (guint il = 0; il < self->n_layers; il++)
-    g_ptr_array_add (rows, g_strdup_printf ("blk.%u", il));
-  g_ptr_array_add (rows, NULL);
+  label = lb_session_dup_label (self->session);
+  lb_group_set_description (self->map_group, lb_heat_metric_get_description (self->metric));
 
-  for (guint i = 0; i < n_values (self); i++)
-    if (isfinite (values[i]))
-      {
-        if (values[i] < lo)
-          lowest = i;
-        lo = MIN (lo, values[i]);
-        hi = MAX (hi, values[i]);
-        sum += values[i];
-        n_finite++;
-      }
-  /* both maps on one fixed scale, so that colours mean the same from one
-   * map to the next: about 6 dB a bit, from 2-bit red to 7-bit green */
-  lb_heatmap_set_range (self->heatmap, SNR_RED, SNR_GREEN);
-  lb_heatmap_set_range (self->ends_heatmap, SNR_RED, SNR_GREEN);
-  lb_heatmap_set_data (self->heatmap, self->n_layers, LB_SESSION_N_KINDS, values,
-                       (const char * const *) rows->pdata, lb_session_kinds);
-  lb_heatmap_set_data (self->ends_heatmap, 1, N_ENDS, values + self->n_layers * LB_SESSION_N_KINDS,
-                       NULL, ends_labels);
+  /* both maps on one scale, so that a colour means the same on each */
+  ok = lb_heat_metric_get_range (self->metric, a, b, self->n, &min, &max);
+  style_card (&self->cards[0], self, FALSE, lb_heat_metric_get_legend (self->metric));
+  set_map (&self->cards[0], self, a, a != NULL ? cur->notes : NULL);
+  set_range (&self->cards[0], ok, min, max);
+  /* Translators: the title of the current map when compared, "This map: Q4_0" */
+  title = g_strdup_printf (_("This map: %s"), label);
+  gtk_label_set_label (self->cards[0].title, title);
+  gtk_widget_set_visible (GTK_WIDGET (self->cards[0].title), comparing);
 
-  if (n_finite == 0)
+  gtk_widget_set_visible (self->cards[1].box, comparing);
+  gtk_widget_set_visible (self->mode_box, comparing);
+  if (comparing && self->difference)
     {
-      gtk_label_set_label (self->lowest_label, _("Nothing is quantized"));
-      gtk_label_set_label (self->mean_label, "—");
-      return;
+      g_autofree char *legend = NULL;
+      double extent = 0;
+
+      if (a != NULL && b != NULL)
+        {
+          diff = g_new (double, self->n);
+          for (guint i = 0; i < self->n; i++)
+            {
+              diff[i] = lb_heat_metric_improvement (self->metric, a[i], b[i]);
+              if (isfinite (diff[i]))
+                extent = MAX (extent, fabs (diff[i]));
+            }
+        }
+      /* Translators: the legend of the difference map: how much better the other map is */
+      legend = g_strdup (_("Gain"));
+      style_card (&self->cards[1], self, TRUE, legend);
+      set_map (&self->cards[1], self, diff, NULL);
+      /* symmetric: no difference is the neutral middle */
+      set_range (&self->cards[1], extent > 0, -extent, extent);
+      g_free (title);
+      /* Translators: the difference map's title, "Q8_0 against this map: blue is better" */
+      title = g_strdup_printf (_("%s against this map: blue is better"), self->compare_name);
     }
-  lowest_name = cell_tensor_name (self, lowest);
-  /* Translators: the tensor with the lowest SNR and its value, "blk.0.attn_v.weight, 18.2 dB" */
-  text = g_strdup_printf (_("%s, %.1f dB"), lowest_name, lo);
-  gtk_label_set_label (self->lowest_label, text);
-  g_free (text);
-  text = g_strdup_printf (_("%.1f dB over %u quantized tensors"), sum / n_finite, n_finite);
-  gtk_label_set_label (self->mean_label, text);
+  else if (comparing)
+    {
+      style_card (&self->cards[1], self, FALSE, lb_heat_metric_get_legend (self->metric));
+      set_map (&self->cards[1], self, b, b != NULL ? oth->notes : NULL);
+      set_range (&self->cards[1], ok, min, max);
+      g_free (title);
+      /* Translators: the title of the map compared with, "Compared: Q8_0" */
+      title = g_strdup_printf (_("Compared: %s"), self->compare_name);
+    }
+  gtk_label_set_label (self->cards[1].title, title);
+  show_summary (self, a);
+  show_comparison (self, a, b);
+  lb_heatmap_closeup_highlight (self);
 }
 
 static void
@@ -250,22 +354,91 @@ update_status (LbHeatmapView *self)
 {
   g_autofree char *label = NULL;
   g_autofree char *text = NULL;
+  const char *why;
 
   if (self->session == NULL)
     return;
   label = lb_session_dup_label (self->session);
+  why = missing (self);
   if (self->job != NULL)
     /* Translators: "Measuring Q4_K_M…" */
     text = g_strdup_printf (_("Measuring %s…"), label);
-  else if (!self->measured)
+  else if (why != NULL)
+    text = g_strdup (_("Cannot be measured"));
+  else if (!self->current[self->metric].valid)
     text = g_strdup (_("Not measured yet"));
-  else if (self->measured_revision != lb_session_get_revision (self->session))
+  else if (!current_ok (self))
     text = g_strdup (_("The map changed since it was measured"));
   else
     text = g_strdup_printf (_("Measured: %s"), label);
   gtk_label_set_label (self->status_label, text);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->measure_button), self->job == NULL);
-  gtk_widget_set_visible (GTK_WIDGET (self->metric_dropdown), self->has_weighted);
+  gtk_label_set_label (self->notice_label, why != NULL ? why : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->notice_label), why != NULL);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->measure_button), self->job == NULL && why == NULL);
+  gtk_widget_set_visible (gtk_widget_get_ancestor (GTK_WIDGET (self->text_row),
+                                                   ADW_TYPE_PREFERENCES_GROUP),
+                          lb_heat_metric_needs_text (self->metric));
+  gtk_widget_set_visible (self->snr_hint, self->metric == LB_HEAT_WEIGHT_SNR
+                                          || self->metric == LB_HEAT_WEIGHTED_SNR);
+}
+
+static void
+update_text_row (LbHeatmapView *self)
+{
+  g_autofree char *base = self->text_path != NULL ? g_path_get_basename (self->text_path) : NULL;
+  g_autofree char *subtitle = NULL;
+
+  if (base != NULL)
+    /* Translators: a text and the slice of it used, "wikitext2-test.txt · 4 × 128 tokens" */
+    subtitle = g_strdup_printf (_("%s · %u × %u tokens"), base, self->n_chunks, self->n_ctx);
+  adw_action_row_set_subtitle (self->text_row, subtitle != NULL ? subtitle : _("None chosen"));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->text_row), self->text_path);
+}
+
+/* ---- measuring ------------------------------------------------------------------------- */
+
+static void
+store (LbHeatMeasured *m, LbHeatmapView *self, guint revision, LbHeatValues *v, gboolean weighted)
+{
+  measured_clear (m, self->n);
+  m->valid = TRUE;
+  m->revision = revision;
+  m->imatrix = self->job_imatrix != NULL ? lb_imatrix_ref (self->job_imatrix) : NULL;
+  m->text = g_strdup (self->job_text);
+  m->values = g_memdup2 (weighted ? v->weighted : v->values, sizeof (double) * self->n);
+  m->types = g_memdup2 (v->types, sizeof (LbType) * self->n);
+  if (v->notes != NULL)
+    {
+      m->notes = g_new0 (char *, self->n);
+      for (guint i = 0; i < self->n; i++)
+        m->notes[i] = g_strdup (v->notes[i]);
+    }
+}
+
+static void
+store_result (LbHeatmapView *self, LbHeatResult *r)
+{
+  guint t = 0;
+
+  for (guint which = 0; which < 2; which++)
+    {
+      gboolean included = which == 0 ? self->job_current : self->job_compared;
+      LbHeatMeasured *set = which == 0 ? self->current : self->compared;
+      guint revision = which == 0 ? self->job_revision : self->job_serial;
+
+      if (!included)
+        continue;
+      if (self->job_metric == LB_HEAT_WEIGHT_SNR || self->job_metric == LB_HEAT_WEIGHTED_SNR)
+        {
+          /* one job measures both SNRs */
+          store (&set[LB_HEAT_WEIGHT_SNR], self, revision, &r->targets[t], FALSE);
+          if (r->targets[t].weighted != NULL)
+            store (&set[LB_HEAT_WEIGHTED_SNR], self, revision, &r->targets[t], TRUE);
+        }
+      else
+        store (&set[self->job_metric], self, revision, &r->targets[t], FALSE);
+      t++;
+    }
 }
 
 static void
@@ -274,103 +447,186 @@ on_measured (GObject *source, GAsyncResult *result, gpointer user_data)
   LbJob *job = LB_JOB (source);
   g_autoptr (LbHeatmapView) self = user_data;
   g_autoptr (GError) error = NULL;
-  SnrResult *r = lb_job_run_finish (job, result, &error);
-  guint revision = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (job), "lb-revision"));
+  LbHeatResult *r = lb_job_run_finish (job, result, &error);
 
   if (self->job != job)
     {
       /* replaced by a newer measurement, or the session went away */
       if (r != NULL)
-        snr_result_free (r);
+        lb_heat_result_free (r);
       return;
     }
   g_clear_object (&self->job);
   if (r == NULL)
     {
-      LbWindow *window = get_window (self);
+      LbWindow *window = lb_heatmap_view_get_window (self);
 
       if (window != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        lb_window_show_error (window, _("Could Not Measure the Weight Error"), error->message);
+        lb_window_show_error (window, _("Could Not Measure the Error Map"), error->message);
       update_status (self);
       return;
     }
-  g_free (self->snr);
-  g_free (self->weighted);
-  self->snr = g_steal_pointer (&r->snr);
-  self->weighted = g_steal_pointer (&r->weighted);
-  self->has_weighted = r->has_weighted;
-  self->measured = TRUE;
-  self->measured_revision = revision;
-  snr_result_free (r);
+  store_result (self, r);
+  lb_heat_result_free (r);
   show_values (self);
   update_status (self);
-  if (self->drill_name != NULL)
-    lb_heatmap_view_drill_down (self, self->drill_name);
+  /* another metric may have been chosen meanwhile */
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)) && (!current_ok (self) || !compared_ok (self)))
+    start_measuring (self);
+}
+
+static LbKldCells *
+kld_cells (LbHeatmapView *self)
+{
+  LbImatrix *imatrix = session_imatrix (self);
+
+  if (self->kld_cells == NULL || lb_kld_cells_get_imatrix (self->kld_cells) != imatrix
+      || g_strcmp0 (lb_kld_cells_get_text (self->kld_cells), self->text_path) != 0
+      || lb_kld_cells_get_n_ctx (self->kld_cells) != self->n_ctx
+      || lb_kld_cells_get_n_chunks (self->kld_cells) != self->n_chunks)
+    {
+      g_clear_pointer (&self->kld_cells, lb_kld_cells_unref);
+      self->kld_cells = lb_kld_cells_new (lb_session_get_model (self->session), imatrix,
+                                          self->text_path, self->n_ctx, self->n_chunks,
+                                          lb_session_get_n_threads (self->session));
+    }
+  return self->kld_cells;
+}
+
+static char *
+job_title (LbHeatmapView *self, const char *label)
+{
+  switch (self->metric)
+    {
+    case LB_HEAT_DELTA_KLD:
+      /* Translators: "Sensitivity of Q4_K_M" */
+      return g_strdup_printf (_("Sensitivity of %s"), label);
+    case LB_HEAT_LAYER_COSINE:
+      /* Translators: "Layer outputs of Q4_K_M" */
+      return g_strdup_printf (_("Layer outputs of %s"), label);
+    case LB_HEAT_WEIGHT_SNR:
+    case LB_HEAT_WEIGHTED_SNR:
+    case LB_HEAT_N_METRICS:
+    default:
+      /* Translators: "Weight error of Q4_K_M" */
+      return g_strdup_printf (_("Weight error of %s"), label);
+    }
+}
+
+static void
+start_measuring (LbHeatmapView *self)
+{
+  LbWindow *window = lb_heatmap_view_get_window (self);
+  g_autoptr (LbJob) job = NULL;
+  g_autofree char *label = NULL;
+  g_autofree char *title = NULL;
+  LbHeatRequest *r;
+  LbImatrix *imatrix;
+
+  if (self->session == NULL || window == NULL || missing (self) != NULL)
+    {
+      update_status (self);
+      return;
+    }
+  /* cancel and replace */
+  if (self->job != NULL)
+    lb_job_cancel (self->job);
+  g_clear_object (&self->job);
+  if (current_ok (self) && compared_ok (self))
+    {
+      show_values (self);
+      update_status (self);
+      return;
+    }
+
+  imatrix = session_imatrix (self);
+  r = g_new0 (LbHeatRequest, 1);
+  r->model = g_object_ref (lb_session_get_model (self->session));
+  r->metric = self->metric;
+  r->n_layers = self->n_layers;
+  r->n = self->n;
+  r->names = g_new0 (char *, self->n);
+  for (guint i = 0; i < self->n; i++)
+    r->names[i] = g_strdup (self->names[i]);
+  r->n_threads = lb_session_get_n_threads (self->session);
+  r->text_path = g_strdup (self->text_path);
+  r->n_ctx = self->n_ctx;
+  r->n_chunks = self->n_chunks;
+  if (self->metric == LB_HEAT_DELTA_KLD)
+    r->kld_cells = lb_kld_cells_ref (kld_cells (self));
+
+  self->job_metric = self->metric;
+  self->job_current = !current_ok (self);
+  self->job_compared = !compared_ok (self);
+  self->job_revision = lb_session_get_revision (self->session);
+  self->job_serial = self->compare_serial;
+  g_clear_pointer (&self->job_imatrix, lb_imatrix_unref);
+  self->job_imatrix = imatrix != NULL ? lb_imatrix_ref (imatrix) : NULL;
+  g_free (self->job_text);
+  self->job_text = g_strdup (self->text_path);
+  if (self->job_current)
+    {
+      LbHeatTarget *t = &r->targets[r->n_targets++];
+
+      /* the types as they are now: the result describes this revision */
+      t->current = TRUE;
+      t->variant = g_object_ref (lb_session_get_variant (self->session));
+      t->imatrix = imatrix != NULL ? lb_imatrix_ref (imatrix) : NULL;
+      t->types = g_new (LbType, self->n);
+      for (guint i = 0; i < self->n; i++)
+        t->types[i] = self->names[i] != NULL ? lb_session_get_tensor_type (self->session,
+                                                                          self->names[i])
+                                             : LB_TYPE_COUNT;
+    }
+  if (self->job_compared)
+    {
+      LbHeatTarget *t = &r->targets[r->n_targets++];
+
+      /* with the same importance data: like for like */
+      t->recipe = lb_recipe_edit_with_importance (self->compare_recipe,
+                                                  lb_session_get_importance (self->session));
+      t->imatrix = imatrix != NULL ? lb_imatrix_ref (imatrix) : NULL;
+    }
+
+  label = self->job_current ? lb_session_dup_label (self->session)
+                            : g_strdup (self->compare_name);
+  title = job_title (self, label);
+  if (self->job_current && self->job_compared)
+    {
+      char *both = g_strdup_printf (_("%s and %s"), title, self->compare_name);
+
+      g_free (title);
+      title = both;
+    }
+  job = lb_job_new (title);
+  lb_job_report (job, 0.0, _("Quantizing each tensor and comparing it with the original"));
+  self->job = g_object_ref (job);
+  lb_window_add_job (window, job);
+  update_status (self);
+  lb_job_run_async (job, lb_heat_measure_thread, r, lb_heat_request_free, lb_heat_result_free,
+                    on_measured, g_object_ref (self));
 }
 
 void
 lb_heatmap_view_refresh (LbHeatmapView *self)
 {
-  LbWindow *window;
-  g_autoptr (LbJob) job = NULL;
-  g_autofree char *title = NULL;
-  g_autofree char *label = NULL;
-  SnrData *d;
-
   g_return_if_fail (LB_IS_HEATMAP_VIEW (self));
 
-  window = get_window (self);
-  if (self->session == NULL || window == NULL)
+  if (self->session == NULL)
     return;
-  /* cancel and replace */
-  if (self->job != NULL)
-    lb_job_cancel (self->job);
-  g_clear_object (&self->job);
-
-  d = g_new0 (SnrData, 1);
-  d->model = g_object_ref (lb_session_get_model (self->session));
-  d->imatrix = lb_session_get_imatrix (self->session) != NULL
-               ? lb_imatrix_ref (lb_session_get_imatrix (self->session)) : NULL;
-  d->n_threads = lb_session_get_n_threads (self->session);
-  d->n = n_values (self);
-  d->names = g_new0 (char *, d->n);
-  d->types = g_new0 (LbType, d->n);
-  /* the types as they are now: the result describes this revision */
-  for (guint i = 0; i < d->n; i++)
-    {
-      g_autofree char *name = cell_tensor_name (self, i);
-
-      d->types[i] = lb_session_get_tensor_type (self->session, name);
-      if (d->types[i] < LB_TYPE_COUNT)
-        d->names[i] = g_steal_pointer (&name);
-    }
-
-  label = lb_session_dup_label (self->session);
-  /* Translators: "Weight error of Q4_K_M" */
-  title = g_strdup_printf (_("Weight error of %s"), label);
-  job = lb_job_new (title);
-  g_object_set_data (G_OBJECT (job), "lb-revision",
-                     GUINT_TO_POINTER (lb_session_get_revision (self->session)));
-  lb_job_report (job, 0.0, _("Quantizing each tensor and comparing it with the original"));
-  self->job = g_object_ref (job);
-  lb_window_add_job (window, job);
-  update_status (self);
-  lb_job_run_async (job, snr_thread, d, snr_data_free, snr_result_free, on_measured,
-                    g_object_ref (self));
-}
-
-static gboolean
-out_of_date (LbHeatmapView *self)
-{
-  return self->session != NULL && self->job == NULL
-         && (!self->measured || self->measured_revision != lb_session_get_revision (self->session));
+  /* measure again from scratch */
+  measured_clear (&self->current[self->metric], self->n);
+  measured_clear (&self->compared[self->metric], self->n);
+  if (self->metric == LB_HEAT_DELTA_KLD)
+    g_clear_pointer (&self->kld_cells, lb_kld_cells_unref);
+  start_measuring (self);
 }
 
 static void
 on_map (LbHeatmapView *self)
 {
-  if (out_of_date (self))
-    lb_heatmap_view_refresh (self);
+  if (self->session != NULL && self->job == NULL && (!current_ok (self) || !compared_ok (self)))
+    start_measuring (self);
 }
 
 static void
@@ -378,425 +634,312 @@ on_session_changed (LbHeatmapView *self)
 {
   update_status (self);
   if (gtk_widget_get_mapped (GTK_WIDGET (self)) && self->session != NULL)
-    lb_heatmap_view_refresh (self);
+    start_measuring (self);
 }
 
-/* ---- one tensor ------------------------------------------------------------------ */
+/* ---- choices ----------------------------------------------------------------------- */
 
-typedef struct {
-  LbModel   *model;
-  LbImatrix *imatrix;
-  char      *name;
-  LbType     type;
-  guint      n_threads;
-} DrillData;
-
-typedef struct {
-  LbTensorError err;
-  LbErrorMap   *map;
-  double        counts[N_BINS];
-  double        lo, hi;
-  double       *levels;
-  guint         n_levels;
-  gboolean      lossless;
-} DrillResult;
-
-static void
-drill_data_free (gpointer data)
+LbHeatMetric
+lb_heatmap_view_get_metric (LbHeatmapView *self)
 {
-  DrillData *d = data;
+  g_return_val_if_fail (LB_IS_HEATMAP_VIEW (self), LB_HEAT_WEIGHT_SNR);
+  return self->metric;
+}
 
-  g_clear_object (&d->model);
-  g_clear_pointer (&d->imatrix, lb_imatrix_unref);
-  g_free (d->name);
-  g_free (d);
+void
+lb_heatmap_view_set_metric (LbHeatmapView *self, LbHeatMetric metric)
+{
+  g_return_if_fail (LB_IS_HEATMAP_VIEW (self));
+  g_return_if_fail (metric < LB_HEAT_N_METRICS);
+
+  if (gtk_drop_down_get_selected (self->metric_dropdown) != metric)
+    {
+      gtk_drop_down_set_selected (self->metric_dropdown, metric);
+      return;   /* back here through the drop-down */
+    }
+  self->metric = metric;
+  show_values (self);
+  update_status (self);
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    start_measuring (self);
 }
 
 static void
-drill_result_free (gpointer data)
+on_metric_selected (LbHeatmapView *self)
 {
-  DrillResult *r = data;
-
-  g_clear_pointer (&r->map, lb_error_map_free);
-  g_free (r->levels);
-  g_free (r);
+  lb_heatmap_view_set_metric (self, gtk_drop_down_get_selected (self->metric_dropdown));
 }
 
-static int
-compare_doubles (const void *a, const void *b)
+const char *
+lb_heatmap_view_get_text (LbHeatmapView *self)
 {
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return x < y ? -1 : x > y;
+  g_return_val_if_fail (LB_IS_HEATMAP_VIEW (self), NULL);
+  return self->text_path;
 }
 
-/* The levels one block of the type can take, at the scale of a typical
- * block of 32 weights (absolute maximum a): ramps over [-a, a], one per
- * sub-block (16 or 32 weights, so that every sub-block gets the same
- * scale), are quantized and read back, their end points fixed and their
- * inner points shifted a little each time; the distinct values read back
- * are the grid. */
-#define LEVEL_PHASES 16
-
-static double *
-type_levels (LbType type, double a, guint *n_levels)
+void
+lb_heatmap_view_set_text (LbHeatmapView *self, const char *path)
 {
-  const LbTypeTraits *traits = lb_type_get_traits (type);
-  g_autofree float *ramp = NULL;
-  g_autofree float *back = NULL;
-  g_autofree guint8 *block = NULL;
-  guint period, n_values, n = 0;
-  double *levels;
+  g_return_if_fail (LB_IS_HEATMAP_VIEW (self));
 
-  *n_levels = 0;
-  if (traits == NULL || !traits->quantized || traits->from_float == NULL
-      || traits->to_float == NULL || !(a > 0))
-    return NULL;
-  /* Q2_K, Q3_K and Q6_K scale sub-blocks of 16 weights, the others 32 */
-  period = type == LB_TYPE_Q2_K || type == LB_TYPE_Q3_K || type == LB_TYPE_Q6_K ? 16 : 32;
-  period = MIN (period, traits->block_size);
-  ramp = g_new (float, traits->block_size);
-  back = g_new (float, traits->block_size);
-  block = g_malloc0 (traits->type_size);
-  n_values = traits->block_size * LEVEL_PHASES;
-  levels = g_new (double, n_values);
-
-  for (guint phase = 0; phase < LEVEL_PHASES; phase++)
-    {
-      for (guint i = 0; i < traits->block_size; i++)
-        {
-          guint m = i % period;
-          double t = m == 0 ? 0.0 : m == period - 1 ? 1.0
-                   : (m + (double) phase / LEVEL_PHASES) / (period - 1);
-
-          ramp[i] = (float) (-a + 2 * a * MIN (t, 1.0));
-        }
-      traits->from_float (ramp, block, traits->block_size, NULL);
-      traits->to_float (block, back, traits->block_size);
-      for (guint i = 0; i < traits->block_size; i++)
-        levels[phase * traits->block_size + i] = back[i];
-    }
-  qsort (levels, n_values, sizeof (double), compare_doubles);
-  for (guint i = 0; i < n_values; i++)
-    if (n == 0 || fabs (levels[i] - levels[n - 1]) > 1e-6 * a)
-      levels[n++] = levels[i];
-  *n_levels = n;
-  return levels;
+  if (g_strcmp0 (path, self->text_path) == 0)
+    return;
+  g_free (self->text_path);
+  self->text_path = g_strdup (path);
+  update_text_row (self);
+  update_status (self);
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)) && lb_heat_metric_needs_text (self->metric))
+    start_measuring (self);
 }
 
-static gpointer
-drill_thread (LbJob *job, gpointer task_data, GCancellable *cancellable, GError **error)
+void
+lb_heatmap_view_set_slice (LbHeatmapView *self, guint n_ctx, guint n_chunks)
 {
-  DrillData *d = task_data;
-  const LbTensor *t = lb_model_find_tensor (d->model, d->name);
-  const LbTypeTraits *src;
-  g_autoptr (LbThreadPool) pool = NULL;
-  g_autoptr (GArray) sample = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr (GArray) absmax = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autofree float *row = NULL;
-  LbTensorErrorParams params = LB_TENSOR_ERROR_PARAMS_INIT;
-  DrillResult *r;
-  gint64 n_rows, ne0;
-  gsize row_bytes;
-  guint stride, group_stride;
-  guint64 element = 0, group = 0;
-  double lo, hi;
+  g_return_if_fail (LB_IS_HEATMAP_VIEW (self));
+  g_return_if_fail (n_ctx >= 8 && n_chunks >= 1);
 
-  if (t == NULL)
-    {
-      g_set_error (error, LB_ERROR, LB_ERROR_INVALID_ARGUMENT, "no tensor named %s", d->name);
-      return NULL;
-    }
-  src = lb_type_get_traits (t->type);
-  if (src == NULL || src->to_float == NULL)
-    {
-      g_set_error (error, LB_ERROR, LB_ERROR_UNSUPPORTED,
-                   "tensor %s: its type %s cannot be read", t->name, lb_type_get_name (t->type));
-      return NULL;
-    }
-  pool = lb_thread_pool_new (d->n_threads, error);
-  if (pool == NULL)
-    return NULL;
-
-  r = g_new0 (DrillResult, 1);
-  n_rows = lb_tensor_n_rows (t);
-  ne0 = t->ne[0];
-  params.pool = pool;
-  params.map_rows = MAP_CELLS;
-  params.map_cols = MAP_CELLS;
-  if (d->type == t->type)
-    {
-      /* kept as stored: an error map of nothing, but the weights still tell */
-      r->lossless = TRUE;
-      r->err.snr_db = INFINITY;
-    }
-  else
-    {
-      if (d->imatrix != NULL
-          && !lb_tensor_find_importance (t, d->imatrix, &params.importance, &params.n_importance,
-                                         error))
-        goto fail;
-      lb_job_report (job, 0.05, _("Measuring the error of each block"));
-      if (!lb_tensor_error_under_type (t, d->type, &params, &r->err, &r->map, cancellable, error))
-        goto fail;
-    }
-
-  /* the weights: a sample sets the histogram's range, then every weight is binned */
-  lb_job_report (job, 0.6, _("Binning the weights"));
-  row = g_new (float, ne0);
-  row_bytes = lb_type_row_size (t->type, ne0);
-  /* about 200,000 weights and 50,000 blocks of 32 are plenty for the range
-   * and the median block */
-  stride = (guint) MAX (1, (n_rows * ne0) / 200000);
-  group_stride = (guint) MAX (1, (n_rows * ne0) / 32 / 50000);
-  for (gint64 i = 0; i < n_rows; i++)
-    {
-      src->to_float (t->data + (gsize) i * row_bytes, row, ne0);
-      for (gint64 j = 0; j < ne0; j += 32, group++)
-        if (group % group_stride == 0)
-          {
-            double m = 0;
-
-            for (gint64 k = j; k < MIN (j + 32, ne0); k++)
-              m = MAX (m, fabs (row[k]));
-            g_array_append_val (absmax, m);
-          }
-      for (gint64 j = 0; j < ne0; j++, element++)
-        if (element % stride == 0 && isfinite (row[j]))
-          {
-            double v = row[j];
-
-            g_array_append_val (sample, v);
-          }
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        goto fail;
-    }
-  g_array_sort (sample, compare_doubles);
-  if (sample->len == 0)
-    lo = -1, hi = 1;
-  else
-    {
-      /* the outermost 0.05 % on each side would squeeze the rest into a few bins */
-      lo = g_array_index (sample, double, (guint) (0.0005 * (sample->len - 1)));
-      hi = g_array_index (sample, double, (guint) (0.9995 * (sample->len - 1)));
-      lo = MIN (lo, -hi);
-      hi = MAX (hi, -lo);
-      if (!(hi > lo))
-        lo = -1, hi = 1;
-    }
-  r->lo = lo;
-  r->hi = hi;
-  for (gint64 i = 0; i < n_rows; i++)
-    {
-      src->to_float (t->data + (gsize) i * row_bytes, row, ne0);
-      for (gint64 j = 0; j < ne0; j++)
-        {
-          int bin;
-
-          if (!isfinite (row[j]))
-            continue;
-          bin = (int) floor ((row[j] - lo) / (hi - lo) * N_BINS);
-          r->counts[CLAMP (bin, 0, N_BINS - 1)] += 1;
-        }
-    }
-
-  if (absmax->len > 0)
-    {
-      g_array_sort (absmax, compare_doubles);
-      r->levels = type_levels (d->type, g_array_index (absmax, double, absmax->len / 2),
-                               &r->n_levels);
-    }
-  return r;
-
-fail:
-  drill_result_free (r);
-  return NULL;
+  if (n_ctx == self->n_ctx && n_chunks == self->n_chunks)
+    return;
+  self->n_ctx = n_ctx;
+  self->n_chunks = n_chunks;
+  /* what the text metrics measured was over another slice */
+  for (guint m = 0; m < LB_HEAT_N_METRICS; m++)
+    if (lb_heat_metric_needs_text (m))
+      {
+        measured_clear (&self->current[m], self->n);
+        measured_clear (&self->compared[m], self->n);
+      }
+  update_text_row (self);
+  update_status (self);
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)) && lb_heat_metric_needs_text (self->metric))
+    start_measuring (self);
 }
 
 static void
-on_drilled (GObject *source, GAsyncResult *result, gpointer user_data)
+sync_compare_dropdown (LbHeatmapView *self)
 {
-  LbJob *job = LB_JOB (source);
-  g_autoptr (LbHeatmapView) self = user_data;
+  guint index = 0;
+
+  if (self->compare_recipe != NULL)
+    {
+      guint n = g_list_model_get_n_items (gtk_drop_down_get_model (self->compare_dropdown));
+
+      index = n - 1;   /* a file */
+      for (guint i = 0; self->presets != NULL && self->presets[i] != NULL; i++)
+        if (g_strcmp0 (self->presets[i], self->compare_name) == 0)
+          index = i + 1;
+    }
+  self->updating = TRUE;
+  gtk_drop_down_set_selected (self->compare_dropdown, index);
+  self->updating = FALSE;
+}
+
+/* Compares with recipe (NULL: stops comparing), called name */
+static void
+compare_with (LbHeatmapView *self, LbRecipe *recipe, const char *name)
+{
+  g_clear_pointer (&self->compare_recipe, lb_recipe_unref);
+  g_clear_pointer (&self->compare_name, g_free);
+  clear_all (self, TRUE);
+  self->compare_serial++;
+  if (recipe != NULL)
+    {
+      self->compare_recipe = lb_recipe_ref (recipe);
+      self->compare_name = g_strdup (name);
+    }
+  sync_compare_dropdown (self);
+  show_values (self);
+  update_status (self);
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    start_measuring (self);
+}
+
+gboolean
+lb_heatmap_view_compare_with_preset (LbHeatmapView *self, const char *preset, GError **error)
+{
+  g_autoptr (LbRecipe) recipe = NULL;
+
+  g_return_val_if_fail (LB_IS_HEATMAP_VIEW (self), FALSE);
+
+  if (preset == NULL || *preset == '\0')
+    {
+      compare_with (self, NULL, NULL);
+      return TRUE;
+    }
+  recipe = lb_recipe_load_preset (preset, error);
+  if (recipe == NULL)
+    return FALSE;
+  compare_with (self, recipe, preset);
+  return TRUE;
+}
+
+gboolean
+lb_heatmap_view_compare_with_file (LbHeatmapView *self, const char *path, GError **error)
+{
+  g_autoptr (LbRecipe) recipe = NULL;
+  g_autofree char *base = NULL;
+
+  g_return_val_if_fail (LB_IS_HEATMAP_VIEW (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  recipe = lb_recipe_load (path, error);
+  if (recipe == NULL)
+    return FALSE;
+  base = g_path_get_basename (path);
+  compare_with (self, recipe, base);
+  return TRUE;
+}
+
+const char *
+lb_heatmap_view_get_compared (LbHeatmapView *self)
+{
+  g_return_val_if_fail (LB_IS_HEATMAP_VIEW (self), NULL);
+  return self->compare_name;
+}
+
+void
+lb_heatmap_view_set_difference (LbHeatmapView *self, gboolean difference)
+{
+  g_return_if_fail (LB_IS_HEATMAP_VIEW (self));
+
+  difference = !!difference;
+  if (gtk_toggle_button_get_active (self->diff_toggle) != difference)
+    {
+      gtk_toggle_button_set_active (difference ? self->diff_toggle : self->side_toggle, TRUE);
+      return;   /* back here through the toggle */
+    }
+  self->difference = difference;
+  show_values (self);
+}
+
+static void
+on_mode_toggled (LbHeatmapView *self)
+{
+  lb_heatmap_view_set_difference (self, gtk_toggle_button_get_active (self->diff_toggle));
+}
+
+static void
+show_error (LbHeatmapView *self, const char *heading, const char *message)
+{
+  LbWindow *window = lb_heatmap_view_get_window (self);
+
+  if (window != NULL)
+    lb_window_show_error (window, heading, message);
+}
+
+static void
+on_chooser_response (GtkNativeDialog *dialog, int response, LbHeatmapView *self)
+{
+  gboolean text = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "lb-text"));
+  g_autoptr (GFile) file = response == GTK_RESPONSE_ACCEPT
+                           ? gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog)) : NULL;
+  g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
   g_autoptr (GError) error = NULL;
-  DrillResult *r = lb_job_run_finish (job, result, &error);
-  const char *name = g_object_get_data (G_OBJECT (job), "lb-name");
-  LbType type = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (job), "lb-type"));
-  g_autofree char *text = NULL;
-  g_autofree char *description = NULL;
-  g_autofree char *title = NULL;
 
-  if (self->drill_job != job)
-    {
-      if (r != NULL)
-        drill_result_free (r);
-      return;
-    }
-  g_clear_object (&self->drill_job);
-  if (r == NULL)
-    {
-      LbWindow *window = get_window (self);
-
-      if (window != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        lb_window_show_error (window, _("Could Not Measure the Tensor"), error->message);
-      gtk_stack_set_visible_child_name (self->drill_stack, "empty");
-      return;
-    }
-
-  if (r->map != NULL)
-    {
-      g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (g_free);
-      g_autoptr (GPtrArray) cols = g_ptr_array_new_with_free_func (g_free);
-
-      /* label every fourth band with the first row (column) it covers */
-      for (guint i = 0; i < r->map->n_rows; i++)
-        g_ptr_array_add (rows, i % 4 == 0 ? g_strdup_printf ("%" G_GINT64_FORMAT,
-                                                             i * r->map->tensor_rows / r->map->n_rows)
-                                          : NULL);
-      for (guint i = 0; i < r->map->n_cols; i++)
-        g_ptr_array_add (cols, i % 4 == 0 ? g_strdup_printf ("%" G_GINT64_FORMAT,
-                                                             i * r->map->tensor_cols / r->map->n_cols)
-                                          : NULL);
-      lb_heatmap_set_data (self->drill_map, r->map->n_rows, r->map->n_cols, r->map->snr_db,
-                           (const char * const *) rows->pdata, (const char * const *) cols->pdata);
-    }
-  else
-    lb_heatmap_set_data (self->drill_map, 0, 0, NULL, NULL, NULL);
-  /* Translators: the error map's title: rows × columns of the tensor */
-  title = g_strdup_printf (_("SNR by block of rows × columns (%s)"), lb_type_get_name (type));
-  lb_heatmap_set_title (self->drill_map, r->lossless ? _("Kept as stored: no error") : title);
-
-  lb_histogram_set_bins (self->histogram, N_BINS, r->counts, r->lo, r->hi);
-  lb_histogram_set_levels (self->histogram, r->n_levels, r->levels);
-  g_free (title);
-  if (r->n_levels > 0)
-    /* Translators: histogram title, "Weights and the 16 levels of a typical Q4_0 block" */
-    title = g_strdup_printf (_("Weights and the %u levels of a typical %s block"), r->n_levels,
-                             lb_type_get_name (type));
-  else
-    title = g_strdup (_("Weights"));
-  lb_histogram_set_title (self->histogram, title);
-
-  lb_group_set_title (self->drill_group, name);
-  description = g_strdup_printf (_("Quantized to %s, against its original weights. Levels are "
-                                   "drawn at the scale of the median block."),
-                                 lb_type_get_name (type));
-  lb_group_set_description (self->drill_group, description);
-
-  if (r->lossless)
-    {
-      gtk_label_set_label (self->drill_snr_label, _("No error"));
-      gtk_label_set_label (self->drill_mse_label, "0");
-      gtk_label_set_label (self->drill_cosine_label, "1");
-      gtk_label_set_label (self->drill_max_label, "0");
-    }
-  else
-    {
-      text = g_strdup_printf (_("%.2f dB"), r->err.snr_db);
-      gtk_label_set_label (self->drill_snr_label, text);
-      g_free (text);
-      /* Translators: MSE and its ratio to the weights' mean square */
-      text = g_strdup_printf (_("%.3g (%.2g of the mean square)"), r->err.mse,
-                              r->err.rms > 0 ? r->err.mse / (r->err.rms * r->err.rms) : NAN);
-      gtk_label_set_label (self->drill_mse_label, text);
-      g_free (text);
-      text = g_strdup_printf ("%.6f", r->err.cosine);
-      gtk_label_set_label (self->drill_cosine_label, text);
-      g_free (text);
-      text = g_strdup_printf ("%.4g", r->err.max_abs);
-      gtk_label_set_label (self->drill_max_label, text);
-    }
-  gtk_stack_set_visible_child_name (self->drill_stack, "tensor");
-  lb_group_set_description (self->numbers_group, name);
-  gtk_widget_set_visible (GTK_WIDGET (self->numbers_group), TRUE);
-  drill_result_free (r);
+  if (text && path != NULL)
+    lb_heatmap_view_set_text (self, path);
+  else if (!text && path != NULL && !lb_heatmap_view_compare_with_file (self, path, &error))
+    show_error (self, _("Could Not Open the Recipe"), error->message);
+  if (!text)
+    sync_compare_dropdown (self);
+  g_clear_object (&self->chooser);
 }
 
-/* Outlines the cell of the tensor looked at */
 static void
-highlight (LbHeatmapView *self, const char *name)
+run_chooser (LbHeatmapView *self, gboolean text)
 {
-  int row = -1, col = -1, end = -1;
+  GtkFileChooserNative *native;
+  GtkFileFilter *filter = gtk_file_filter_new ();
 
-  for (guint i = 0; i < n_values (self); i++)
+  if (self->chooser != NULL)
+    gtk_native_dialog_destroy (self->chooser);
+  g_clear_object (&self->chooser);
+  native = gtk_file_chooser_native_new (text ? _("Choose a Text") : _("Compare with a Recipe"),
+                                        GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                        GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+  if (text)
     {
-      g_autofree char *cell = cell_tensor_name (self, i);
-
-      if (!g_str_equal (cell, name))
-        continue;
-      if (i < self->n_layers * LB_SESSION_N_KINDS)
-        {
-          row = (int) (i / LB_SESSION_N_KINDS);
-          col = (int) (i % LB_SESSION_N_KINDS);
-        }
-      else
-        end = (int) (i - self->n_layers * LB_SESSION_N_KINDS);
+      gtk_file_filter_set_name (filter, _("Text Files"));
+      gtk_file_filter_add_mime_type (filter, "text/plain");
     }
-  lb_heatmap_set_highlight (self->heatmap, row, col);
-  lb_heatmap_set_highlight (self->ends_heatmap, end >= 0 ? 0 : -1, end);
+  else
+    {
+      gtk_file_filter_set_name (filter, _("Recipes (JSON)"));
+      gtk_file_filter_add_pattern (filter, "*.json");
+    }
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
+  g_object_unref (filter);
+  g_object_set_data (G_OBJECT (native), "lb-text", GINT_TO_POINTER (text));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
+  g_signal_connect (native, "response", G_CALLBACK (on_chooser_response), self);
+  self->chooser = GTK_NATIVE_DIALOG (native);
+  gtk_native_dialog_show (self->chooser);
 }
+
+static void
+on_compare_selected (LbHeatmapView *self)
+{
+  guint i = gtk_drop_down_get_selected (self->compare_dropdown);
+  guint n = g_list_model_get_n_items (gtk_drop_down_get_model (self->compare_dropdown));
+  g_autoptr (GError) error = NULL;
+
+  if (self->updating || i == GTK_INVALID_LIST_POSITION)
+    return;
+  if (i == 0)
+    compare_with (self, NULL, NULL);
+  else if (i == n - 1)
+    run_chooser (self, FALSE);
+  else if (!lb_heatmap_view_compare_with_preset (self, self->presets[i - 1], &error))
+    {
+      show_error (self, _("Could Not Load the Preset"), error->message);
+      sync_compare_dropdown (self);
+    }
+}
+
+static void
+choose_text_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  run_chooser (LB_HEATMAP_VIEW (widget), TRUE);
+}
+
+static void
+measure_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  lb_heatmap_view_refresh (LB_HEATMAP_VIEW (widget));
+}
+
+/* ---- cells clicked ------------------------------------------------------------------- */
 
 void
 lb_heatmap_view_drill_down (LbHeatmapView *self, const char *tensor_name)
 {
-  LbWindow *window;
-  g_autoptr (LbJob) job = NULL;
-  g_autofree char *title = NULL;
-  DrillData *d;
-  LbType type;
-
   g_return_if_fail (LB_IS_HEATMAP_VIEW (self));
   g_return_if_fail (tensor_name != NULL);
 
-  window = get_window (self);
-  if (self->session == NULL || window == NULL)
-    return;
-  type = lb_session_get_tensor_type (self->session, tensor_name);
-  if (type >= LB_TYPE_COUNT)
-    return;
-  if (self->drill_job != NULL)
-    lb_job_cancel (self->drill_job);
-  g_clear_object (&self->drill_job);
-  if (self->drill_name != tensor_name)
-    {
-      g_free (self->drill_name);
-      self->drill_name = g_strdup (tensor_name);
-    }
-  highlight (self, tensor_name);
-
-  d = g_new0 (DrillData, 1);
-  d->model = g_object_ref (lb_session_get_model (self->session));
-  d->imatrix = lb_session_get_imatrix (self->session) != NULL
-               ? lb_imatrix_ref (lb_session_get_imatrix (self->session)) : NULL;
-  d->name = g_strdup (tensor_name);
-  d->type = type;
-  d->n_threads = lb_session_get_n_threads (self->session);
-
-  /* Translators: "Close look at blk.0.attn_v.weight" */
-  title = g_strdup_printf (_("Close look at %s"), tensor_name);
-  job = lb_job_new (title);
-  g_object_set_data_full (G_OBJECT (job), "lb-name", g_strdup (tensor_name), g_free);
-  g_object_set_data (G_OBJECT (job), "lb-type", GINT_TO_POINTER (type));
-  self->drill_job = g_object_ref (job);
-  gtk_widget_set_visible (GTK_WIDGET (self->drill_group), TRUE);
-  lb_group_set_title (self->drill_group, tensor_name);
-  gtk_stack_set_visible_child_name (self->drill_stack, "busy");
-  lb_window_add_job (window, job);
-  lb_job_run_async (job, drill_thread, d, drill_data_free, drill_result_free, on_drilled,
-                    g_object_ref (self));
+  if (self->session != NULL)
+    lb_heatmap_closeup_show (self, tensor_name,
+                             lb_session_get_tensor_type (self->session, tensor_name), FALSE);
 }
 
 static void
 on_cell_activated (LbHeatmap *heatmap, guint row, guint col, LbHeatmapView *self)
 {
-  guint index = heatmap == self->heatmap ? row * LB_SESSION_N_KINDS + col
-                                         : self->n_layers * LB_SESSION_N_KINDS + col;
-  g_autofree char *name = cell_tensor_name (self, index);
+  gboolean compared = heatmap == self->cards[1].layers || heatmap == self->cards[1].ends;
+  LbHeatCard *card = &self->cards[compared ? 1 : 0];
+  guint i = heatmap == card->layers ? row * LB_SESSION_N_KINDS + col
+                                    : self->n_layers * LB_SESSION_N_KINDS + col;
+  const LbHeatMeasured *m = &self->compared[self->metric];
 
-  lb_heatmap_view_drill_down (self, name);
+  if (i >= self->n || self->names[i] == NULL)
+    return;
+  /* a cell of the map compared with: that map's type */
+  if (compared && m->valid && m->types != NULL && !self->difference)
+    lb_heatmap_closeup_show (self, self->names[i], m->types[i], TRUE);
+  else
+    lb_heatmap_view_drill_down (self, self->names[i]);
 }
 
-/* ---- the session ---------------------------------------------------------------- */
+/* ---- the session ---------------------------------------------------------------------- */
 
 void
 lb_heatmap_view_set_session (LbHeatmapView *self, LbSession *session)
@@ -810,83 +953,174 @@ lb_heatmap_view_set_session (LbHeatmapView *self, LbSession *session)
   if (self->job != NULL)
     lb_job_cancel (self->job);
   g_clear_object (&self->job);
-  if (self->drill_job != NULL)
-    lb_job_cancel (self->drill_job);
-  g_clear_object (&self->drill_job);
-  g_clear_pointer (&self->drill_name, g_free);
-  g_clear_pointer (&self->snr, g_free);
-  g_clear_pointer (&self->weighted, g_free);
-  self->has_weighted = FALSE;
-  self->measured = FALSE;
+  lb_heatmap_closeup_reset (self);
+  clear_all (self, FALSE);
+  g_clear_pointer (&self->kld_cells, lb_kld_cells_unref);
+  for (guint i = 0; i < self->n; i++)
+    g_free (self->names[i]);
+  g_clear_pointer (&self->names, g_free);
+  self->n = 0;
   g_set_object (&self->session, session);
-  gtk_widget_set_visible (GTK_WIDGET (self->drill_group), FALSE);
-  gtk_widget_set_visible (GTK_WIDGET (self->numbers_group), FALSE);
-  lb_heatmap_set_highlight (self->heatmap, -1, -1);
-  lb_heatmap_set_highlight (self->ends_heatmap, -1, -1);
 
   if (session != NULL)
     {
-      self->n_layers = lb_model_get_hparams (lb_session_get_model (session))->n_layer;
+      LbModel *model = lb_session_get_model (session);
+
+      self->n_layers = lb_model_get_hparams (model)->n_layer;
+      self->n = self->n_layers * LB_SESSION_N_KINDS + LB_HEATMAP_N_ENDS;
+      self->names = g_new0 (char *, self->n);
+      for (guint i = 0; i < self->n; i++)
+        {
+          g_autofree char *name = cell_name (self, i);
+
+          if (lb_model_find_tensor (model, name) != NULL)
+            self->names[i] = g_steal_pointer (&name);
+        }
       g_signal_connect_swapped (session, "changed", G_CALLBACK (on_session_changed), self);
-      lb_heatmap_set_data (self->heatmap, 0, 0, NULL, NULL, NULL);
-      lb_heatmap_set_data (self->ends_heatmap, 0, 0, NULL, NULL, NULL);
-      gtk_label_set_label (self->lowest_label, "—");
-      gtk_label_set_label (self->mean_label, "—");
+      show_values (self);
       update_status (self);
       if (gtk_widget_get_mapped (GTK_WIDGET (self)))
-        lb_heatmap_view_refresh (self);
+        start_measuring (self);
     }
   gtk_stack_set_visible_child_name (self->stack, session != NULL ? "map" : "empty");
 }
 
-/* ---- building the page ------------------------------------------------------------- */
-
-static void
-measure_clicked (GtkButton *button, LbHeatmapView *self)
-{
-  lb_heatmap_view_refresh (self);
-}
+/* ---- building the page --------------------------------------------------------------- */
 
 static GtkLabel *
-add_value_row (AdwPreferencesGroup *group, const char *title, const char *subtitle)
+add_value_row (AdwPreferencesGroup *group, const char *title, AdwActionRow **row_out)
 {
   GtkWidget *row = adw_action_row_new ();
   GtkWidget *label = gtk_label_new ("—");
 
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  if (subtitle != NULL)
-    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
   gtk_label_set_selectable (GTK_LABEL (label), TRUE);
   gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);
   gtk_widget_add_css_class (label, "numeric");
   gtk_widget_add_css_class (label, "lb-row-value");
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), label);
   adw_preferences_group_add (group, row);
+  if (row_out != NULL)
+    *row_out = ADW_ACTION_ROW (row);
   return GTK_LABEL (label);
 }
 
-static LbHeatmap *
-snr_heatmap_new (void)
+static void
+card_build (LbHeatCard *card, LbHeatmapView *self)
 {
-  LbHeatmap *heatmap = LB_HEATMAP (lb_heatmap_new ());
-
-  lb_heatmap_set_colormap (heatmap, LB_COLORMAP_TRAFFIC);
-  /* high SNR is good: green */
-  lb_heatmap_set_reverse (heatmap, TRUE);
-  lb_heatmap_set_format (heatmap, LB_CHART_FORMAT_DECIBEL);
-  lb_heatmap_set_legend_label (heatmap, _("Weight SNR (dB), higher is better"));
-  gtk_widget_set_hexpand (GTK_WIDGET (heatmap), TRUE);
-  return heatmap;
+  card->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  gtk_widget_add_css_class (card->box, "card");
+  gtk_widget_add_css_class (card->box, "lb-map-card");
+  card->title = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_ellipsize (card->title, PANGO_ELLIPSIZE_END);
+  gtk_widget_add_css_class (GTK_WIDGET (card->title), "heading");
+  gtk_widget_set_margin_top (GTK_WIDGET (card->title), 6);
+  gtk_box_append (GTK_BOX (card->box), GTK_WIDGET (card->title));
+  card->layers = LB_HEATMAP (lb_heatmap_new ());
+  gtk_widget_set_size_request (GTK_WIDGET (card->layers), -1, 300);
+  gtk_widget_set_hexpand (GTK_WIDGET (card->layers), TRUE);
+  g_signal_connect (card->layers, "cell-activated", G_CALLBACK (on_cell_activated), self);
+  gtk_box_append (GTK_BOX (card->box), GTK_WIDGET (card->layers));
+  card->ends = LB_HEATMAP (lb_heatmap_new ());
+  lb_heatmap_set_title (card->ends, _("Outside the layers"));
+  gtk_widget_set_size_request (GTK_WIDGET (card->ends), -1, 90);
+  g_signal_connect (card->ends, "cell-activated", G_CALLBACK (on_cell_activated), self);
+  gtk_box_append (GTK_BOX (card->box), GTK_WIDGET (card->ends));
+  gtk_widget_set_hexpand (card->box, TRUE);
 }
 
 static GtkWidget *
-card_new (void)
+build_controls (LbHeatmapView *self)
 {
-  GtkWidget *card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  g_autoptr (GtkStringList) metrics = gtk_string_list_new (NULL);
+  g_autoptr (GtkStringList) compare = gtk_string_list_new (NULL);
+  GtkWidget *label;
 
-  gtk_widget_add_css_class (card, "card");
-  gtk_widget_add_css_class (card, "lb-map-card");
-  return card;
+  for (guint m = 0; m < LB_HEAT_N_METRICS; m++)
+    gtk_string_list_append (metrics, lb_heat_metric_get_name (m));
+  self->metric_dropdown = GTK_DROP_DOWN (gtk_drop_down_new (G_LIST_MODEL (g_steal_pointer (&metrics)),
+                                                            NULL));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->metric_dropdown), _("What the Colours Show"));
+  g_signal_connect_swapped (self->metric_dropdown, "notify::selected",
+                            G_CALLBACK (on_metric_selected), self);
+  gtk_box_append (GTK_BOX (bar), GTK_WIDGET (self->metric_dropdown));
+
+  label = gtk_label_new (_("Compare with"));
+  gtk_widget_add_css_class (label, "dim-label");
+  gtk_widget_set_margin_start (label, 6);
+  gtk_box_append (GTK_BOX (bar), label);
+  /* Translators: compare the map with nothing */
+  gtk_string_list_append (compare, _("Nothing"));
+  for (guint i = 0; self->presets != NULL && self->presets[i] != NULL; i++)
+    gtk_string_list_append (compare, self->presets[i]);
+  gtk_string_list_append (compare, _("Recipe File…"));
+  self->compare_dropdown = GTK_DROP_DOWN (gtk_drop_down_new (G_LIST_MODEL (g_steal_pointer (&compare)),
+                                                             NULL));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->compare_dropdown),
+                               _("A Map to Compare This One With"));
+  g_signal_connect_swapped (self->compare_dropdown, "notify::selected",
+                            G_CALLBACK (on_compare_selected), self);
+  gtk_box_append (GTK_BOX (bar), GTK_WIDGET (self->compare_dropdown));
+
+  self->mode_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  gtk_widget_add_css_class (self->mode_box, "linked");
+  self->side_toggle = GTK_TOGGLE_BUTTON (gtk_toggle_button_new_with_mnemonic (_("_Side by Side")));
+  self->diff_toggle = GTK_TOGGLE_BUTTON (gtk_toggle_button_new_with_mnemonic (_("_Difference")));
+  gtk_toggle_button_set_group (self->diff_toggle, self->side_toggle);
+  gtk_toggle_button_set_active (self->side_toggle, TRUE);
+  g_signal_connect_swapped (self->diff_toggle, "toggled", G_CALLBACK (on_mode_toggled), self);
+  gtk_box_append (GTK_BOX (self->mode_box), GTK_WIDGET (self->side_toggle));
+  gtk_box_append (GTK_BOX (self->mode_box), GTK_WIDGET (self->diff_toggle));
+  gtk_widget_set_visible (self->mode_box, FALSE);
+  gtk_box_append (GTK_BOX (bar), self->mode_box);
+
+  label = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  gtk_widget_set_hexpand (label, TRUE);
+  gtk_box_append (GTK_BOX (bar), label);
+  self->measure_button = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Measure Again")));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->measure_button), "heatmap.measure");
+  gtk_box_append (GTK_BOX (bar), GTK_WIDGET (self->measure_button));
+  gtk_widget_set_margin_bottom (bar, 12);
+  return bar;
+}
+
+static GtkWidget *
+build_side (LbHeatmapView *self)
+{
+  GtkWidget *side = gtk_box_new (GTK_ORIENTATION_VERTICAL, 24);
+  AdwPreferencesGroup *summary = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+  AdwPreferencesGroup *text = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+  GtkWidget *button, *hint;
+
+  lb_group_set_title (summary, _("Summary"));
+  self->status_label = add_value_row (summary, _("Map"), NULL);
+  self->worst_label = add_value_row (summary, _("Most Affected Tensor"), &self->worst_row);
+  self->mean_label = add_value_row (summary, _("Mean"), &self->mean_row);
+  self->compare_label = add_value_row (summary, "", &self->compare_row);
+  gtk_widget_set_visible (GTK_WIDGET (self->compare_row), FALSE);
+  gtk_box_append (GTK_BOX (side), GTK_WIDGET (summary));
+
+  self->text_row = ADW_ACTION_ROW (adw_action_row_new ());
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->text_row), _("Text"));
+  button = gtk_button_new_with_mnemonic (_("_Choose…"));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "heatmap.choose-text");
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  adw_action_row_add_suffix (self->text_row, button);
+  adw_preferences_group_add (text, GTK_WIDGET (self->text_row));
+  gtk_box_append (GTK_BOX (side), GTK_WIDGET (text));
+
+  lb_heatmap_closeup_build (self, side);
+
+  hint = gtk_label_new (_("About 6 dB of SNR is one bit per weight: 4-bit types give some "
+                          "20 dB, 8-bit ones over 40. Tensors that lose the most are the "
+                          "first to give a wider type."));
+  gtk_label_set_wrap (GTK_LABEL (hint), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (hint), 0.0f);
+  gtk_widget_add_css_class (hint, "dim-label");
+  gtk_box_append (GTK_BOX (side), hint);
+  self->snr_hint = hint;
+  return side;
 }
 
 static void
@@ -902,6 +1136,9 @@ lb_heatmap_view_dispose (GObject *object)
   if (self->drill_job != NULL)
     lb_job_cancel (self->drill_job);
   g_clear_object (&self->drill_job);
+  if (self->chooser != NULL)
+    gtk_native_dialog_destroy (self->chooser);
+  g_clear_object (&self->chooser);
   g_clear_object (&self->session);
 
   G_OBJECT_CLASS (lb_heatmap_view_parent_class)->dispose (object);
@@ -912,9 +1149,18 @@ lb_heatmap_view_finalize (GObject *object)
 {
   LbHeatmapView *self = LB_HEATMAP_VIEW (object);
 
-  g_free (self->snr);
-  g_free (self->weighted);
+  clear_all (self, FALSE);
+  for (guint i = 0; i < self->n; i++)
+    g_free (self->names[i]);
+  g_free (self->names);
+  g_clear_pointer (&self->kld_cells, lb_kld_cells_unref);
+  g_clear_pointer (&self->compare_recipe, lb_recipe_unref);
+  g_clear_pointer (&self->job_imatrix, lb_imatrix_unref);
+  g_free (self->compare_name);
+  g_free (self->text_path);
+  g_free (self->job_text);
   g_free (self->drill_name);
+  g_strfreev (self->presets);
 
   G_OBJECT_CLASS (lb_heatmap_view_parent_class)->finalize (object);
 }
@@ -923,9 +1169,12 @@ static void
 lb_heatmap_view_class_init (LbHeatmapViewClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = lb_heatmap_view_dispose;
   object_class->finalize = lb_heatmap_view_finalize;
+  gtk_widget_class_install_action (widget_class, "heatmap.measure", NULL, measure_action);
+  gtk_widget_class_install_action (widget_class, "heatmap.choose-text", NULL, choose_text_action);
 }
 
 static void
@@ -935,127 +1184,57 @@ lb_heatmap_view_init (LbHeatmapView *self)
   GtkWidget *scrolled = gtk_scrolled_window_new ();
   GtkWidget *clamp = adw_clamp_new ();
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 24);
-  GtkWidget *top = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 30);
-  GtkWidget *side = gtk_box_new (GTK_ORIENTATION_VERTICAL, 24);
+  GtkWidget *top = lb_columns_new (30, FALSE);
+  GtkWidget *cards = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *side_clamp = adw_clamp_new ();
   AdwPreferencesGroup *group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
-  AdwPreferencesGroup *summary = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
-  AdwPreferencesGroup *numbers;
-  GtkWidget *suffix = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *card = card_new ();
-  GtkWidget *drill_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 18);
-  GtkWidget *map_card = card_new ();
-  GtkWidget *hist_card = card_new ();
-  GtkWidget *spinner, *busy_box, *hint;
-  const char *metrics[] = { N_("Weight SNR"), N_("Importance-weighted SNR"), NULL };
-  g_autoptr (GtkStringList) metric_names = gtk_string_list_new (NULL);
+  GtkWidget *side;
+
+  self->presets = lb_recipe_list_presets ();
+  self->n_ctx = SLICE_CTX;
+  self->n_chunks = SLICE_CHUNKS;
+  self->text_path = lb_eval_view_find_default_text ();
 
   adw_status_page_set_icon_name (ADW_STATUS_PAGE (empty), "lb-heatmap-symbolic");
   adw_status_page_set_title (ADW_STATUS_PAGE (empty), _("Error Map"));
   adw_status_page_set_description (ADW_STATUS_PAGE (empty),
                                    _("Open a model to see where quantization hurts it."));
 
-  /* the model */
-  lb_group_set_title (group, _("Weight Error by Tensor"));
-  lb_group_set_description (group,
-    _("Signal-to-noise ratio of each tensor’s weights under the type the precision map gives "
-      "it. Grey cells are kept as stored. Click a cell for a closer look."));
-  for (guint i = 0; metrics[i] != NULL; i++)
-    gtk_string_list_append (metric_names, _(metrics[i]));
-  self->metric_dropdown = GTK_DROP_DOWN (gtk_drop_down_new (G_LIST_MODEL (g_steal_pointer (&metric_names)),
-                                                            NULL));
-  gtk_widget_set_valign (GTK_WIDGET (self->metric_dropdown), GTK_ALIGN_CENTER);
-  gtk_widget_set_visible (GTK_WIDGET (self->metric_dropdown), FALSE);
-  g_signal_connect_swapped (self->metric_dropdown, "notify::selected", G_CALLBACK (show_values), self);
-  gtk_box_append (GTK_BOX (suffix), GTK_WIDGET (self->metric_dropdown));
-  self->measure_button = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Measure Again")));
-  gtk_widget_set_valign (GTK_WIDGET (self->measure_button), GTK_ALIGN_CENTER);
-  g_signal_connect (self->measure_button, "clicked", G_CALLBACK (measure_clicked), self);
-  gtk_box_append (GTK_BOX (suffix), GTK_WIDGET (self->measure_button));
-  lb_group_set_suffix (group, suffix);
-
-  self->heatmap = snr_heatmap_new ();
-  gtk_widget_set_size_request (GTK_WIDGET (self->heatmap), -1, 300);
-  g_signal_connect (self->heatmap, "cell-activated", G_CALLBACK (on_cell_activated), self);
-  gtk_box_append (GTK_BOX (card), GTK_WIDGET (self->heatmap));
-  self->ends_heatmap = snr_heatmap_new ();
-  lb_heatmap_set_title (self->ends_heatmap, _("Outside the layers"));
-  lb_heatmap_set_legend_label (self->ends_heatmap, NULL);
-  gtk_widget_set_size_request (GTK_WIDGET (self->ends_heatmap), -1, 90);
-  g_signal_connect (self->ends_heatmap, "cell-activated", G_CALLBACK (on_cell_activated), self);
-  gtk_box_append (GTK_BOX (card), GTK_WIDGET (self->ends_heatmap));
-  adw_preferences_group_add (group, card);
+  /* the maps */
+  self->map_group = group;
+  lb_group_set_header (group, _("Error by Tensor"),
+                       lb_heat_metric_get_description (LB_HEAT_WEIGHT_SNR), NULL);
+  adw_preferences_group_add (group, build_controls (self));
+  self->notice_label = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_wrap (self->notice_label, TRUE);
+  gtk_label_set_xalign (self->notice_label, 0.0f);
+  gtk_widget_add_css_class (GTK_WIDGET (self->notice_label), "warning");
+  gtk_widget_set_margin_bottom (GTK_WIDGET (self->notice_label), 12);
+  gtk_widget_set_visible (GTK_WIDGET (self->notice_label), FALSE);
+  adw_preferences_group_add (group, GTK_WIDGET (self->notice_label));
+  /* homogeneous: both maps the same size (and no width search) */
+  gtk_box_set_homogeneous (GTK_BOX (cards), TRUE);
+  for (guint c = 0; c < G_N_ELEMENTS (self->cards); c++)
+    {
+      card_build (&self->cards[c], self);
+      gtk_box_append (GTK_BOX (cards), self->cards[c].box);
+    }
+  gtk_widget_set_visible (self->cards[1].box, FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->cards[0].title), FALSE);
+  adw_preferences_group_add (group, cards);
   gtk_widget_set_hexpand (GTK_WIDGET (group), TRUE);
-  gtk_box_append (GTK_BOX (top), GTK_WIDGET (group));
+  lb_columns_append (top, GTK_WIDGET (group));
 
-  lb_group_set_title (summary, _("Summary"));
-  self->status_label = add_value_row (summary, _("Map"), NULL);
-  self->lowest_label = add_value_row (summary, _("Lowest SNR"), NULL);
-  self->mean_label = add_value_row (summary, _("Mean SNR"), NULL);
-  gtk_box_append (GTK_BOX (side), GTK_WIDGET (summary));
+  side = build_side (self);
+  adw_clamp_set_maximum_size (ADW_CLAMP (side_clamp), 400);
+  adw_clamp_set_tightening_threshold (ADW_CLAMP (side_clamp), 340);
+  adw_clamp_set_child (ADW_CLAMP (side_clamp), side);
   gtk_widget_set_size_request (side, 340, -1);
-  /* the figures of the tensor looked at closely */
-  numbers = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
-  lb_group_set_title (numbers, _("Selected Tensor"));
-  self->drill_snr_label = add_value_row (numbers, _("SNR"), NULL);
-  self->drill_mse_label = add_value_row (numbers, _("Mean Squared Error"), NULL);
-  self->drill_cosine_label = add_value_row (numbers, _("Cosine Similarity"), NULL);
-  self->drill_max_label = add_value_row (numbers, _("Largest Error"), NULL);
-  self->numbers_group = numbers;
-  gtk_widget_set_visible (GTK_WIDGET (numbers), FALSE);
-  gtk_box_append (GTK_BOX (side), GTK_WIDGET (numbers));
-  hint = gtk_label_new (_("About 6 dB of SNR is one bit per weight: 4-bit types give some "
-                          "20 dB, 8-bit ones over 40. Tensors that lose the most are the "
-                          "first to give a wider type."));
-  gtk_label_set_wrap (GTK_LABEL (hint), TRUE);
-  gtk_label_set_xalign (GTK_LABEL (hint), 0.0f);
-  gtk_widget_add_css_class (hint, "dim-label");
-  gtk_box_append (GTK_BOX (side), hint);
-  {
-    GtkWidget *side_clamp = adw_clamp_new ();
-
-    adw_clamp_set_maximum_size (ADW_CLAMP (side_clamp), 400);
-    adw_clamp_set_tightening_threshold (ADW_CLAMP (side_clamp), 340);
-    adw_clamp_set_child (ADW_CLAMP (side_clamp), side);
-    gtk_widget_set_valign (side_clamp, GTK_ALIGN_START);
-    gtk_box_append (GTK_BOX (top), side_clamp);
-  }
+  gtk_widget_set_valign (side_clamp, GTK_ALIGN_START);
+  lb_columns_append (top, side_clamp);
   gtk_box_append (GTK_BOX (box), top);
 
-  /* one tensor */
-  self->drill_group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
-  self->drill_stack = GTK_STACK (gtk_stack_new ());
-  gtk_stack_set_vhomogeneous (self->drill_stack, FALSE);
-  busy_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-  spinner = gtk_spinner_new ();
-  gtk_spinner_start (GTK_SPINNER (spinner));
-  gtk_box_append (GTK_BOX (busy_box), spinner);
-  gtk_box_append (GTK_BOX (busy_box), gtk_label_new (_("Measuring this tensor…")));
-  gtk_widget_set_margin_top (busy_box, 12);
-  gtk_stack_add_named (self->drill_stack, busy_box, "busy");
-  gtk_stack_add_named (self->drill_stack, gtk_box_new (GTK_ORIENTATION_VERTICAL, 0), "empty");
-
-  self->drill_map = LB_HEATMAP (lb_heatmap_new ());
-  lb_heatmap_set_colormap (self->drill_map, LB_COLORMAP_TRAFFIC);
-  lb_heatmap_set_reverse (self->drill_map, TRUE);
-  lb_heatmap_set_format (self->drill_map, LB_CHART_FORMAT_DECIBEL);
-  lb_heatmap_set_legend_label (self->drill_map, _("SNR (dB)"));
-  gtk_widget_set_size_request (GTK_WIDGET (self->drill_map), 380, 320);
-  gtk_widget_set_hexpand (GTK_WIDGET (self->drill_map), TRUE);
-  gtk_box_append (GTK_BOX (map_card), GTK_WIDGET (self->drill_map));
-  gtk_widget_set_hexpand (map_card, TRUE);
-  self->histogram = LB_HISTOGRAM (lb_histogram_new ());
-  lb_histogram_set_x_label (self->histogram, _("Weight"));
-  lb_histogram_set_log_scale (self->histogram, TRUE);
-  gtk_widget_set_size_request (GTK_WIDGET (self->histogram), 380, 320);
-  gtk_widget_set_hexpand (GTK_WIDGET (self->histogram), TRUE);
-  gtk_box_append (GTK_BOX (hist_card), GTK_WIDGET (self->histogram));
-  gtk_widget_set_hexpand (hist_card, TRUE);
-  gtk_box_set_homogeneous (GTK_BOX (drill_box), TRUE);
-  gtk_box_append (GTK_BOX (drill_box), map_card);
-  gtk_box_append (GTK_BOX (drill_box), hist_card);
-  gtk_stack_add_named (self->drill_stack, drill_box, "tensor");
-  adw_preferences_group_add (self->drill_group, GTK_WIDGET (self->drill_stack));
-  gtk_widget_set_visible (GTK_WIDGET (self->drill_group), FALSE);
+  /* one tensor up close, below */
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->drill_group));
 
   gtk_widget_set_margin_top (box, 24);
@@ -1073,6 +1252,10 @@ lb_heatmap_view_init (LbHeatmapView *self)
   gtk_stack_add_named (self->stack, scrolled, "map");
   adw_bin_set_child (ADW_BIN (self), GTK_WIDGET (self->stack));
   g_signal_connect (self, "map", G_CALLBACK (on_map), NULL);
+  update_text_row (self);
+  gtk_widget_set_visible (gtk_widget_get_ancestor (GTK_WIDGET (self->text_row),
+                                                   ADW_TYPE_PREFERENCES_GROUP), FALSE);
+  lb_page_single_line_rows (GTK_WIDGET (self));
 }
 
 GtkWidget *

@@ -319,6 +319,7 @@ add_history (LbPerfView *self, const LbBenchResult *r, const char *label, guint6
   gtk_widget_add_css_class (label_widget, "numeric");
   gtk_widget_add_css_class (label_widget, "lb-row-value");
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), label_widget);
+  lb_page_single_line_rows (row);
   gtk_widget_set_visible (GTK_WIDGET (self->no_runs_row), FALSE);
   /* newest first */
   if (self->history_rows->len == 0)

@@ -12,6 +12,7 @@
 #include "lb-job.h"
 #include "lb-planner.h"
 #include "lb-precision-view.h"
+#include "lb-importance-row.h"
 #include "lb-page-layout.h"
 #include "lb-recipe-edit.h"
 #include "lb-sensitivity.h"
@@ -50,6 +51,7 @@ struct _LbPrecisionView
   AdwComboRow      *preset_row;
   AdwComboRow      *profile_row;
   AdwActionRow     *fit_row;
+  LbImportanceRow  *importance_row;
   GtkButton        *fit_button;
   AdwPreferencesGroup *rules_group;
   GPtrArray        *rule_rows;     /* RuleRow *, the rows of rules_group */
@@ -766,6 +768,7 @@ lb_precision_view_set_session (LbPrecisionView *self, LbSession *session)
   g_set_object (&self->session, session);
   g_clear_pointer (&self->shown_recipe, lb_recipe_unref);
   clear_rule_rows (self, 0);
+  lb_importance_row_set_session (self->importance_row, session);
 
   if (session != NULL)
     {
@@ -837,8 +840,12 @@ on_save_response (GtkNativeDialog *dialog, int response, LbPrecisionView *self)
       if (lb_session_get_recipe (self->session) != NULL)
         recipe = lb_recipe_ref (lb_session_get_recipe (self->session));
       else
-        recipe = lb_recipe_edit_from_types (lb_session_get_model (self->session), NULL,
-                                            "as-stored", &error);
+        {
+          recipe = lb_recipe_edit_from_types (lb_session_get_model (self->session), NULL,
+                                              "as-stored", &error);
+          if (recipe != NULL)
+            lb_recipe_set_importance (recipe, lb_session_get_importance (self->session));
+        }
       if (path == NULL)
         show_error (self, _("Could Not Save the Recipe"), _("Choose a file on this computer."));
       else if (recipe == NULL || !lb_recipe_save (recipe, path, &error))
@@ -911,9 +918,11 @@ save_recipe_action (GtkWidget *widget, const char *action_name, GVariant *parame
 /* ---- fit to budget: the planner as a job ------------------------------------ */
 
 typedef struct {
-  LbModel *model;
-  guint64  budget;
-  guint    n_threads;
+  LbModel   *model;
+  LbImatrix *imatrix;        /* the session's importance data, or NULL */
+  char      *imatrix_path;
+  guint64    budget;
+  guint      n_threads;
 } FitData;
 
 static void
@@ -922,6 +931,8 @@ fit_data_free (gpointer data)
   FitData *d = data;
 
   g_clear_object (&d->model);
+  g_clear_pointer (&d->imatrix, lb_imatrix_unref);
+  g_free (d->imatrix_path);
   g_free (d);
 }
 
@@ -948,6 +959,7 @@ fit_thread (LbJob *job, gpointer task_data, GCancellable *cancellable, GError **
   sp.group_by = LB_SENS_GROUP_TENSOR;
   sp.measure = FALSE;
   sp.n_threads = d->n_threads;
+  sp.imatrix = d->imatrix;
   lb_job_report (job, 0.0, _("Measuring how much each tensor loses under each type"));
   sens = lb_sensitivity_compute (d->model, NULL, 0, &sp, fit_progress, job, cancellable, error);
   if (sens == NULL)
@@ -957,6 +969,8 @@ fit_thread (LbJob *job, gpointer task_data, GCancellable *cancellable, GError **
   pp.types = plan_types;
   pp.n_types = G_N_ELEMENTS (plan_types);
   pp.use_proxy = TRUE;
+  pp.imatrix = d->imatrix;
+  pp.imatrix_path = d->imatrix_path;
   pp.name = "fit-to-budget";
   planner = lb_planner_new (d->model, sens, &pp, error);
   if (planner == NULL)
@@ -1007,6 +1021,11 @@ fit_budget_action (GtkWidget *widget, const char *action_name, GVariant *paramet
   d->budget = (guint64) (g_settings_get_double (lb_window_get_settings (window),
                                                 "target-size-mb") * 1e6);
   d->n_threads = lb_session_get_n_threads (self->session);
+  if (lb_session_get_imatrix (self->session) != NULL)
+    {
+      d->imatrix = lb_imatrix_ref (lb_session_get_imatrix (self->session));
+      d->imatrix_path = g_strdup (lb_session_get_importance (self->session));
+    }
   budget = g_format_size (d->budget);
   /* Translators: "Fitting to 500.0 MB" */
   title = g_strdup_printf (_("Fitting to %s"), budget);
@@ -1176,12 +1195,14 @@ build_recipe_group (LbPrecisionView *self)
   g_signal_connect (self->profile_row, "notify::selected", G_CALLBACK (on_profile_selected), self);
   adw_preferences_group_add (group, GTK_WIDGET (self->profile_row));
 
+  self->importance_row = LB_IMPORTANCE_ROW (lb_importance_row_new ());
+  adw_preferences_group_add (group, GTK_WIDGET (self->importance_row));
+
   row = adw_action_row_new ();
   self->fit_row = ADW_ACTION_ROW (row);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("Fit to Budget"));
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row),
-    _("The planner picks each tensor’s type so that the file fits the size target with "
-      "the least weight error"));
+    _("Types that fit the size target with the least weight error"));
   self->fit_button = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Fit")));
   gtk_actionable_set_action_name (GTK_ACTIONABLE (self->fit_button), "precision.fit-budget");
   gtk_widget_set_valign (GTK_WIDGET (self->fit_button), GTK_ALIGN_CENTER);

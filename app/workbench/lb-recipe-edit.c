@@ -103,6 +103,22 @@ lb_recipe_edit_with_rules (LbRecipe *recipe, GPtrArray *rules, GError **error)
   return lb_recipe_load_from_data (edited, -1, lb_recipe_get_name (recipe), error);
 }
 
+LbRecipe *
+lb_recipe_edit_with_importance (LbRecipe *recipe, const char *path)
+{
+  g_autofree char *data = NULL;
+  LbRecipe *copy;
+
+  g_return_val_if_fail (recipe != NULL, NULL);
+
+  /* a recipe's own JSON always loads back */
+  data = lb_recipe_to_data (recipe);
+  copy = lb_recipe_load_from_data (data, -1, lb_recipe_get_name (recipe), NULL);
+  g_return_val_if_fail (copy != NULL, lb_recipe_ref (recipe));
+  lb_recipe_set_importance (copy, path);
+  return copy;
+}
+
 void
 lb_recipe_edit_prepend_rules (GPtrArray *rules, GPtrArray *new_rules)
 {

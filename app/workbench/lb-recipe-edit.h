@@ -34,6 +34,9 @@ void       lb_recipe_edit_prepend_rules (GPtrArray *rules, GPtrArray *new_rules)
 LbRecipe  *lb_recipe_edit_from_types (LbModel *model, GHashTable *types, const char *name,
                                       GError **error);
 
+/* recipe naming the importance data in path (NULL: none), everything else kept */
+LbRecipe  *lb_recipe_edit_with_importance (LbRecipe *recipe, const char *path);
+
 /* A pattern that matches exactly this name */
 char      *lb_recipe_edit_escape_name (const char *name);
 /* "blk.*.attn_v.weight" when every one of n_layer layers is set, else

@@ -24,7 +24,8 @@ typedef struct {
   char        *what;       /* what made this state, for undo/redo tooltips */
   GHashTable  *types;      /* name -> GINT_TO_POINTER (LbType); NULL until applied */
   LbQuantPlan *plan;
-  LbImatrix   *imatrix;
+  char        *importance; /* the importance data's file (the recipe's too); NULL: none */
+  LbImatrix   *imatrix;    /* its data, once read */
   guint64      file_bytes; /* of a quantized export; 0 until applied */
 } State;
 
@@ -39,6 +40,17 @@ state_new (LbRecipe *recipe, const char *profile, gboolean edited, const char *w
   state->edited = edited;
   state->what = g_strdup (what);
   return state;
+}
+
+/* path and, when already read, its data (imatrix's path must be path) */
+static void
+state_set_importance (State *state, const char *path, LbImatrix *imatrix)
+{
+  g_free (state->importance);
+  state->importance = g_strdup (path);
+  g_clear_pointer (&state->imatrix, lb_imatrix_unref);
+  if (path != NULL && imatrix != NULL)
+    state->imatrix = lb_imatrix_ref (imatrix);
 }
 
 /* atomic: the worker applying a state may drop the last reference */
@@ -60,6 +72,7 @@ state_unref (State *state)
   g_clear_pointer (&state->imatrix, lb_imatrix_unref);
   g_free (state->profile);
   g_free (state->what);
+  g_free (state->importance);
   g_free (state);
 }
 
@@ -468,26 +481,34 @@ apply_thread (LbJob        *job,
 
   d->job = job;
 
-  /* the plan (and the importance data it needs) of a new state */
-  if (target->recipe != NULL && target->plan == NULL)
+  /* the plan of a new state */
+  if (target->recipe != NULL && target->plan == NULL
+      && !lb_recipe_resolve (target->recipe, d->model, target->profile, &target->plan, error))
+    return NULL;
+  /* and the importance data it names */
+  if (target->importance != NULL && target->imatrix == NULL)
     {
-      if (!lb_recipe_resolve (target->recipe, d->model, target->profile, &target->plan, error))
-        return NULL;
-      if (lb_quant_plan_uses_importance (target->plan))
+      if (d->old_imatrix != NULL
+          && g_strcmp0 (lb_imatrix_get_path (d->old_imatrix), target->importance) == 0)
+        target->imatrix = lb_imatrix_ref (d->old_imatrix);
+      else
         {
-          const char *path = lb_recipe_get_importance (target->recipe);
+          LbImatrix *imatrix;
 
-          if (d->old_imatrix != NULL && g_strcmp0 (lb_imatrix_get_path (d->old_imatrix), path) == 0)
-            target->imatrix = lb_imatrix_ref (d->old_imatrix);
-          else
-            {
-              lb_job_report (job, -1.0, _("Reading the importance data"));
-              target->imatrix = lb_imatrix_load (path, error);
-              if (target->imatrix == NULL)
-                return NULL;
-            }
+          lb_job_report (job, -1.0, _("Reading the importance data"));
+          imatrix = lb_imatrix_load (target->importance, error);
+          if (imatrix == NULL)
+            return NULL;
+          target->imatrix = imatrix;
         }
     }
+  /* LbImatrix works out each entry's means the first time they are asked
+   * for, which is not safe from two threads at once: do it here, before
+   * the quantizer and the error map share it */
+  if (target->imatrix != NULL && target->imatrix != d->old_imatrix)
+    for (guint i = 0; i < lb_imatrix_get_n_entries (target->imatrix); i++)
+      lb_imatrix_get_importance (target->imatrix, lb_imatrix_get_entry_name (target->imatrix, i),
+                                 NULL);
   /* the metadata of a large vocabulary takes a while to size: here, not
    * on the main thread */
   if (target->plan != NULL && target->file_bytes == 0)
@@ -633,7 +654,23 @@ lb_session_apply_recipe (LbSession  *self,
   g_return_val_if_fail (recipe != NULL, FALSE);
 
   name = lb_recipe_edit_describe (recipe, profile);
-  target = state_new (recipe, profile, FALSE, what != NULL ? what : name);
+  if (lb_recipe_get_importance (recipe) == NULL && current_state (self)->importance != NULL)
+    {
+      /* the importance data chosen stays chosen */
+      g_autoptr (LbRecipe) with = lb_recipe_edit_with_importance (recipe,
+                                                                 current_state (self)->importance);
+
+      target = state_new (with, profile, FALSE, what != NULL ? what : name);
+      state_set_importance (target, current_state (self)->importance, current_state (self)->imatrix);
+    }
+  else
+    {
+      target = state_new (recipe, profile, FALSE, what != NULL ? what : name);
+      state_set_importance (target, lb_recipe_get_importance (recipe),
+                            g_strcmp0 (lb_recipe_get_importance (recipe),
+                                       current_state (self)->importance) == 0
+                            ? current_state (self)->imatrix : NULL);
+    }
   title = g_string_new (NULL);
   /* Translators: a recipe name, "Applying Q4_K_M" */
   g_string_printf (title, _("Applying %s"), name);
@@ -654,6 +691,7 @@ lb_session_reset (LbSession *self)
     return FALSE;
   target = state_new (NULL, NULL, FALSE, _("Back to the model’s own types"));
   target->types = stored_types (self->model);
+  state_set_importance (target, current_state (self)->importance, current_state (self)->imatrix);
   ok = start_apply (self, target, -1, _("Restoring the model’s own types"));
   state_unref (target);
   return ok;
@@ -673,7 +711,14 @@ apply_rules (LbSession *self, LbRecipe *base, GPtrArray *rules, const char *what
       g_signal_emit (self, signals[FAILED], 0, _("Could Not Change the Rules"), error->message);
       return FALSE;
     }
+  /* a recipe made from the model's own types does not know the importance data yet */
+  if (lb_recipe_get_importance (recipe) == NULL && current_state (self)->importance != NULL)
+    lb_recipe_set_importance (recipe, current_state (self)->importance);
   target = state_new (recipe, current_state (self)->profile, TRUE, what);
+  state_set_importance (target, lb_recipe_get_importance (recipe),
+                        g_strcmp0 (lb_recipe_get_importance (recipe),
+                                   current_state (self)->importance) == 0
+                        ? current_state (self)->imatrix : NULL);
   ok = start_apply (self, target, -1, title);
   state_unref (target);
   return ok;
@@ -792,6 +837,51 @@ lb_session_set_types (LbSession          *self,
                                          "Set %u tensors to %s", n),
                             n, lb_type_get_name (type));
   return apply_rules (self, base, rules, what, what);
+}
+
+const char *
+lb_session_get_importance (LbSession *self)
+{
+  g_return_val_if_fail (LB_IS_SESSION (self), NULL);
+  return current_state (self)->importance;
+}
+
+gboolean
+lb_session_set_importance (LbSession  *self,
+                           const char *path,
+                           LbImatrix  *imatrix)
+{
+  State *current, *target;
+  g_autoptr (LbRecipe) recipe = NULL;
+  g_autofree char *base = NULL;
+  g_autofree char *what = NULL;
+  gboolean ok;
+
+  g_return_val_if_fail (LB_IS_SESSION (self), FALSE);
+  g_return_val_if_fail (imatrix == NULL || path != NULL, FALSE);
+
+  current = current_state (self);
+  if (self->apply_job != NULL || g_strcmp0 (path, current->importance) == 0)
+    return FALSE;
+  if (current->recipe != NULL)
+    recipe = lb_recipe_edit_with_importance (current->recipe, path);
+  if (path != NULL)
+    {
+      base = g_path_get_basename (path);
+      /* Translators: undo/redo and job title, "Use importance data imatrix.gguf" */
+      what = g_strdup_printf (_("Use importance data %s"), base);
+    }
+  else
+    what = g_strdup (_("Stop using importance data"));
+  target = state_new (recipe, current->profile, current->edited, what);
+  state_set_importance (target, path, imatrix);
+  /* the model's own types stay; a recipe is resolved again (with or
+   * without the importance, its conditions may choose other types) */
+  if (current->recipe == NULL)
+    target->types = g_hash_table_ref (current->types);
+  ok = start_apply (self, target, -1, what);
+  state_unref (target);
+  return ok;
 }
 
 gboolean

@@ -40,7 +40,10 @@ LbRecipe    *lb_session_get_recipe     (LbSession *self);
 const char  *lb_session_get_profile    (LbSession *self);
 /* The current types as a plan (NULL while they are the model's own) */
 LbQuantPlan *lb_session_get_plan       (LbSession *self);
+/* The importance data the current types were quantized with (NULL: none),
+ * and the file it came from */
 LbImatrix   *lb_session_get_imatrix    (LbSession *self);
+const char  *lb_session_get_importance (LbSession *self);
 /* "Q4_K_M", "brief-mixed · accuracy", "Q4_K_M, edited", "As stored" */
 char        *lb_session_dup_label      (LbSession *self);
 /* Grows by one each time the types change */
@@ -71,6 +74,11 @@ gboolean     lb_session_set_types      (LbSession *self, const char * const *nam
 gboolean     lb_session_set_rules      (LbSession *self, GPtrArray *rules, const char *what);
 /* Back to the model's own types */
 gboolean     lb_session_reset          (LbSession *self);
+/* Quantizes with the importance data in path from now on (NULL: none),
+ * as an edit that can be undone; it stays through later presets and
+ * edits, and saved recipes name it. imatrix: the file's data when already
+ * read (else the job reads it). */
+gboolean     lb_session_set_importance (LbSession *self, const char *path, LbImatrix *imatrix);
 gboolean     lb_session_undo           (LbSession *self);
 gboolean     lb_session_redo           (LbSession *self);
 

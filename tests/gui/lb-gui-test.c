@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lb-gui-test.h"
+#include "lb-widgets.h"
 
 LbApplication *lb_gui_app;
 char          *lb_gui_screenshot_dir;
@@ -257,8 +258,84 @@ lb_gui_select_drop_down (GtkDropDown *dropdown, const char *text)
   gtk_drop_down_set_selected (dropdown, find_string (gtk_drop_down_get_model (dropdown), text));
 }
 
+cairo_surface_t *
+lb_gui_render_widget (GtkWidget *widget)
+{
+  int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  GskRenderNode *node;
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, MAX (width, 1),
+                                                         MAX (height, 1));
+  cairo_t *cr = cairo_create (surface);
+
+  GTK_WIDGET_GET_CLASS (widget)->snapshot (widget, snapshot);
+  node = gtk_snapshot_free_to_node (snapshot);
+  if (node != NULL)
+    {
+      gsk_render_node_draw (node, cr);
+      gsk_render_node_unref (node);
+    }
+  cairo_destroy (cr);
+  cairo_surface_flush (surface);
+  return surface;
+}
+
+guint32
+lb_gui_pixel (cairo_surface_t *surface, int x, int y)
+{
+  const guint8 *data = cairo_image_surface_get_data (surface);
+
+  g_assert_true (x >= 0 && y >= 0 && x < cairo_image_surface_get_width (surface)
+                 && y < cairo_image_surface_get_height (surface));
+  return *(const guint32 *) (data + y * cairo_image_surface_get_stride (surface) + x * 4);
+}
+
+gboolean
+lb_gui_heatmap_cell_centre (gpointer heatmap, guint row, guint col, int *cx, int *cy)
+{
+  int w = gtk_widget_get_width (GTK_WIDGET (heatmap));
+  int h = gtk_widget_get_height (GTK_WIDGET (heatmap));
+  int x0 = w, y0 = h, x1 = -1, y1 = -1;
+
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        guint r, c;
+
+        if (lb_heatmap_get_cell_at (LB_HEATMAP (heatmap), x, y, &r, &c) && r == row && c == col)
+          {
+            x0 = MIN (x0, x);
+            y0 = MIN (y0, y);
+            x1 = MAX (x1, x);
+            y1 = MAX (y1, y);
+          }
+      }
+  if (x1 < 0)
+    return FALSE;
+  *cx = (x0 + x1) / 2;
+  *cy = (y0 + y1) / 2;
+  return TRUE;
+}
+
+GPtrArray *
+lb_gui_jobs_since (LbWindow *window, guint n_before)
+{
+  GListModel *jobs = lb_window_get_jobs (window);
+  GPtrArray *found = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = n_before; i < g_list_model_get_n_items (jobs); i++)
+    g_ptr_array_add (found, g_list_model_get_item (jobs, i));
+  return found;
+}
+
 void
 lb_gui_screenshot (LbWindow *window, const char *view)
+{
+  lb_gui_screenshot_as (window, view, view);
+}
+
+void
+lb_gui_screenshot_as (LbWindow *window, const char *view, const char *base)
 {
   const char *lang = g_getenv ("LANGUAGE");
   g_autofree char *name = NULL;
@@ -278,7 +355,7 @@ lb_gui_screenshot (LbWindow *window, const char *view)
 
   if (lang == NULL || *lang == '\0' || g_str_has_prefix (lang, "en"))
     lang = "en";
-  name = g_strdup_printf ("%s-%s.png", view, lang);
+  name = g_strdup_printf ("%s-%s.png", base, lang);
   path = g_build_filename (lb_gui_screenshot_dir, name, NULL);
 
   width = gtk_widget_get_width (GTK_WIDGET (window));

@@ -48,8 +48,19 @@ GtkButton *lb_gui_find_button  (GtkWidget *root, const char *text);
 void       lb_gui_select_combo (AdwComboRow *row, const char *text);
 void       lb_gui_select_drop_down (GtkDropDown *dropdown, const char *text);
 
+/* The widget's own drawing (its snapshot) in an image of its size, and
+ * the colour of one pixel as 0xAARRGGBB */
+cairo_surface_t *lb_gui_render_widget (GtkWidget *widget);
+guint32    lb_gui_pixel        (cairo_surface_t *surface, int x, int y);
+/* The middle of a heatmap's cell, as the widget lays it out */
+gboolean   lb_gui_heatmap_cell_centre (gpointer heatmap, guint row, guint col, int *x, int *y);
+/* The jobs the window started since it had n_before (references) */
+GPtrArray *lb_gui_jobs_since   (LbWindow *window, guint n_before);
+
 /* DIR/<view>-<LANGUAGE>.png of the window with view shown (when asked) */
 void       lb_gui_screenshot   (LbWindow *window, const char *view);
+/* The same under another name: DIR/<name>-<LANGUAGE>.png of the view */
+void       lb_gui_screenshot_as (LbWindow *window, const char *view, const char *name);
 
 /* Prints the job's and the monitor's stalls; fails when the main thread
  * was busy LB_GUI_STALL_BUDGET_MS or more between two ticks */

@@ -139,6 +139,37 @@ test_from_types (void)
     }
 }
 
+/* The importance data named, everything else as it was: llama.cpp's mix
+ * name, profiles, rules; the original recipe untouched */
+static void
+test_with_importance (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LbRecipe) preset = lb_recipe_load_preset ("Q4_K_M", &error);
+  g_autoptr (LbRecipe) with = NULL;
+  g_autoptr (LbRecipe) without = NULL;
+
+  g_assert_no_error (error);
+  with = lb_recipe_edit_with_importance (preset, "/data/imatrix.gguf");
+  g_assert_true (with != preset);
+  g_assert_cmpstr (lb_recipe_get_importance (with), ==, "/data/imatrix.gguf");
+  g_assert_null (lb_recipe_get_importance (preset));
+  g_assert_cmpstr (lb_recipe_get_name (with), ==, lb_recipe_get_name (preset));
+  g_assert_cmpstr (lb_recipe_get_llama_ftype (with), ==, "Q4_K_M");
+  g_assert_cmpuint (lb_recipe_get_n_rules (with, NULL), ==, lb_recipe_get_n_rules (preset, NULL));
+  g_assert_cmpuint (lb_recipe_get_n_profiles (with), ==, lb_recipe_get_n_profiles (preset));
+  for (guint i = 0; i < lb_recipe_get_n_rules (with, NULL); i++)
+    {
+      g_assert_cmpstr (lb_recipe_get_rule (with, NULL, i)->pattern, ==,
+                       lb_recipe_get_rule (preset, NULL, i)->pattern);
+      g_assert_cmpint (lb_recipe_get_rule (with, NULL, i)->type, ==,
+                       lb_recipe_get_rule (preset, NULL, i)->type);
+    }
+  without = lb_recipe_edit_with_importance (with, NULL);
+  g_assert_null (lb_recipe_get_importance (without));
+  g_assert_cmpstr (lb_recipe_get_importance (with), ==, "/data/imatrix.gguf");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -147,5 +178,6 @@ main (int argc, char **argv)
   g_test_add_func ("/lowbit/recipe-edit/escape", test_escape);
   g_test_add_func ("/lowbit/recipe-edit/with-rules", test_with_rules);
   g_test_add_func ("/lowbit/recipe-edit/from-types", test_from_types);
+  g_test_add_func ("/lowbit/recipe-edit/with-importance", test_with_importance);
   return g_test_run ();
 }

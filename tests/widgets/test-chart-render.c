@@ -210,6 +210,12 @@ test_format (void)
   check_format (3, LB_CHART_FORMAT_PLAIN, NAN, "3");
   check_format (23.5, LB_CHART_FORMAT_DECIBEL, 0.5, "23.5 dB");
   check_format (NAN, LB_CHART_FORMAT_PLAIN, 1, "—");
+  /* cosines: the digits that tell values near 1 apart */
+  check_format (0.99873, LB_CHART_FORMAT_COSINE, NAN, "0.99873");
+  check_format (0.9, LB_CHART_FORMAT_COSINE, NAN, "0.900");
+  check_format (1.0, LB_CHART_FORMAT_COSINE, NAN, "1");
+  check_format (0.999999, LB_CHART_FORMAT_COSINE, NAN, "0.99999900");
+  check_format (0.995, LB_CHART_FORMAT_COSINE, 0.001, "0.995");
 }
 
 static void

@@ -321,6 +321,143 @@ test_heatmap_render (void)
   g_assert_finalize_object (w);
 }
 
+
+/* A log scale: the geometric middle of the range takes the middle colour,
+ * values at or below 0 the low end; the range ignores them */
+static void
+test_heatmap_log_scale (void)
+{
+  static const double values[] = { 1e-4, 1e-3, 1e-2, -1, NAN, 0 };
+  GtkWidget *w = lb_heatmap_new ();
+  Counter *log_scale = watch (w, "log-scale");
+  GtkWidget *window;
+  GskRenderNode *node;
+  cairo_surface_t *s;
+  LbChartColor mid, low;
+  double min, max;
+  gboolean on;
+  int cx, cy;
+
+  lb_heatmap_set_data (LB_HEATMAP (w), 2, 3, values, NULL, NULL);
+  g_assert_true (lb_heatmap_get_range (LB_HEATMAP (w), &min, &max));
+  g_assert_cmpfloat (min, ==, -1);
+  lb_heatmap_set_log_scale (LB_HEATMAP (w), TRUE);
+  g_object_set (w, "log-scale", TRUE, NULL);
+  g_object_get (w, "log-scale", &on, NULL);
+  g_assert_true (on);
+  g_assert_cmpuint (log_scale->count, ==, 1);
+  g_assert_true (lb_heatmap_get_range (LB_HEATMAP (w), &min, &max));
+  g_assert_cmpfloat (min, ==, 1e-4);
+  g_assert_cmpfloat (max, ==, 1e-2);
+
+  g_object_ref (w);
+  window = show_in_window (w, 360, 240);
+  node = snapshot_widget (w);
+  s = render_node (node, gtk_widget_get_width (w), gtk_widget_get_height (w));
+  lb_colormap_eval (LB_COLORMAP_VIRIDIS, 0.5, &mid);
+  lb_colormap_eval (LB_COLORMAP_VIRIDIS, 0.0, &low);
+  g_assert_true (find_cell_centre (LB_HEATMAP (w), 0, 1, &cx, &cy));
+  g_assert_cmphex (pixel (s, cx, cy), ==, 0xff000000u | (guint32) lround (mid.red * 255) << 16
+                                          | (guint32) lround (mid.green * 255) << 8
+                                          | (guint32) lround (mid.blue * 255));
+  g_assert_true (find_cell_centre (LB_HEATMAP (w), 1, 0, &cx, &cy));
+  g_assert_cmphex (pixel (s, cx, cy), ==, 0xff000000u | (guint32) lround (low.red * 255) << 16
+                                          | (guint32) lround (low.green * 255) << 8
+                                          | (guint32) lround (low.blue * 255));
+  cairo_surface_destroy (s);
+  gsk_render_node_unref (node);
+
+  /* back to linear: the range includes the negative value again */
+  lb_heatmap_set_log_scale (LB_HEATMAP (w), FALSE);
+  g_assert_true (lb_heatmap_get_range (LB_HEATMAP (w), &min, &max));
+  g_assert_cmpfloat (min, ==, -1);
+  destroy_window (window);
+  g_assert_finalize_object (w);
+}
+
+/* Notes add lines to the cells' tooltips until the data changes */
+static void
+test_heatmap_notes (void)
+{
+  static const double values[] = { 1, 2, 3, 4 };
+  static const char *notes[] = { "attention adds 60%", NULL, "", "MLP adds 40%" };
+  GtkWidget *w = g_object_ref_sink (lb_heatmap_new ());
+  LbHeatmap *hm = LB_HEATMAP (w);
+  char *text;
+
+  lb_heatmap_set_data (hm, 2, 2, values, NULL, NULL);
+  lb_heatmap_set_cell_notes (hm, notes);
+  g_assert_cmpstr (lb_heatmap_get_cell_note (hm, 1, 1), ==, "MLP adds 40%");
+  g_assert_null (lb_heatmap_get_cell_note (hm, 0, 1));
+  g_assert_null (lb_heatmap_get_cell_note (hm, 2, 0));
+  text = lb_heatmap_describe_cell (hm, 0, 0);
+  g_assert_cmpstr (text, ==, "Row 0 · Column 0\n1\nattention adds 60%");
+  g_free (text);
+  text = lb_heatmap_describe_cell (hm, 1, 0);
+  g_assert_cmpstr (text, ==, "Row 1 · Column 0\n3");
+  g_free (text);
+  lb_heatmap_set_data (hm, 2, 2, values, NULL, NULL);
+  g_assert_null (lb_heatmap_get_cell_note (hm, 1, 1));
+  lb_heatmap_set_cell_notes (hm, NULL);
+  g_assert_finalize_object (w);
+}
+
+/* --- page box ------------------------------------------------------------ */
+
+static void
+test_page_box (void)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *label = gtk_label_new ("A long text that wraps over several lines when the page is "
+                                    "narrow, as a group's description does.");
+  GtkWidget *page = g_object_ref_sink (lb_page_box_new (box));
+  Counter *child = watch (page, "child");
+  GtkWidget *window;
+  GtkWidget *other;
+  int min, nat, min_any, nat_any, h_min, h_nat, ch_min, ch_nat;
+
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_box_append (GTK_BOX (box), label);
+  g_assert_true (lb_page_box_get_child (LB_PAGE_BOX (page)) == box);
+  g_assert_true (gtk_widget_get_parent (box) == page);
+  g_assert_cmpstr (gtk_widget_get_css_name (page), ==, "lb-page-box");
+  g_assert_cmpint (gtk_widget_get_request_mode (page), ==, GTK_SIZE_REQUEST_HEIGHT_FOR_WIDTH);
+
+  /* its width for any height is its width for none, the child's own */
+  gtk_widget_measure (page, GTK_ORIENTATION_HORIZONTAL, -1, &min_any, &nat_any, NULL, NULL);
+  gtk_widget_measure (page, GTK_ORIENTATION_HORIZONTAL, 20, &min, &nat, NULL, NULL);
+  g_assert_cmpint (min, ==, min_any);
+  g_assert_cmpint (nat, ==, nat_any);
+  gtk_widget_measure (box, GTK_ORIENTATION_HORIZONTAL, -1, &ch_min, &ch_nat, NULL, NULL);
+  g_assert_cmpint (min, ==, ch_min);
+  /* its height for a width is the child's */
+  gtk_widget_measure (page, GTK_ORIENTATION_VERTICAL, 120, &h_min, &h_nat, NULL, NULL);
+  gtk_widget_measure (box, GTK_ORIENTATION_VERTICAL, 120, &ch_min, &ch_nat, NULL, NULL);
+  g_assert_cmpint (h_min, ==, ch_min);
+  g_assert_cmpint (h_nat, ==, ch_nat);
+  g_assert_cmpint (h_min, >, 0);
+
+  /* the child gets the whole allocation */
+  window = show_in_window (page, 300, 200);
+  g_assert_cmpint (gtk_widget_get_width (box), ==, gtk_widget_get_width (page));
+  g_assert_cmpint (gtk_widget_get_height (box), ==, gtk_widget_get_height (page));
+  gtk_window_set_child (GTK_WINDOW (window), NULL);
+  destroy_window (window);
+
+  /* replaced and cleared through the property */
+  other = gtk_label_new ("other");
+  g_object_ref (box);
+  g_object_set (page, "child", other, NULL);
+  g_assert_cmpuint (child->count, ==, 1);
+  g_assert_null (gtk_widget_get_parent (box));
+  g_object_unref (box);
+  lb_page_box_set_child (LB_PAGE_BOX (page), NULL);
+  g_assert_cmpuint (child->count, ==, 2);
+  gtk_widget_measure (page, GTK_ORIENTATION_VERTICAL, -1, &min, &nat, NULL, NULL);
+  g_assert_cmpint (nat, ==, 0);
+  g_assert_finalize_object (page);
+}
+
 /* --- gauge -------------------------------------------------------------- */
 
 static void
@@ -1134,6 +1271,9 @@ main (int   argc,
   g_test_add_func ("/lowbit/widgets/heatmap/properties", test_heatmap_properties);
   g_test_add_func ("/lowbit/widgets/heatmap/render", test_heatmap_render);
   g_test_add_func ("/lowbit/widgets/heatmap/measure", test_heatmap_measure);
+  g_test_add_func ("/lowbit/widgets/heatmap/log-scale", test_heatmap_log_scale);
+  g_test_add_func ("/lowbit/widgets/heatmap/notes", test_heatmap_notes);
+  g_test_add_func ("/lowbit/widgets/page-box", test_page_box);
   g_test_add_func ("/lowbit/widgets/gauge", test_gauge);
   g_test_add_func ("/lowbit/widgets/line-chart", test_line_chart);
   g_test_add_func ("/lowbit/widgets/scatter-chart", test_scatter_chart);
