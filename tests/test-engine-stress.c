@@ -109,7 +109,7 @@ test_parallel_sessions (void)
   g_autofree gint32 *prompts = NULL;
   Session ref[N_PROMPTS];
   guint nv;
-  guint64 rss_first = 0, engine_bytes;
+  guint64 rss_first = 0, rss_prev = 0, engine_bytes;
   GError *error = NULL;
 
   if (path == NULL)
@@ -177,10 +177,14 @@ test_parallel_sessions (void)
                           round + 1, rss / 1048576.0, rss_first / 1048576.0);
 #ifndef __SANITIZE_ADDRESS__
           /* a leaked engine per session would add 100 pools a round
-           * (60 MB for this model); 8 MB allows the arenas' wandering */
+           * (60 MB for this model) to every later round; the arenas
+           * wander by a few MB in single rounds, so the lower of the
+           * last two rounds is what is checked */
           g_assert_cmpuint (engine_bytes * N_SESSIONS, >, 8 * 1048576);
+          if (round == N_ROUNDS - 2)
+            rss_prev = rss;
           if (round == N_ROUNDS - 1)
-            g_assert_cmpuint (rss, <, rss_first + 8 * 1048576);
+            g_assert_cmpuint (MIN (rss, rss_prev), <, rss_first + 8 * 1048576);
 #endif
         }
     }
@@ -192,6 +196,10 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+#ifdef __GLIBC__
+  /* fewer malloc arenas for 100 threads: less wandering of the RSS */
+  mallopt (M_ARENA_MAX, 2);
+#endif
   g_test_add_func ("/lowbit/engine-stress/parallel-sessions", test_parallel_sessions);
   return g_test_run ();
 }

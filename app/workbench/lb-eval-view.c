@@ -18,6 +18,7 @@
 #include "lb-quantize.h"
 #include "lb-stat-card.h"
 #include "lb-widgets.h"
+#include "lb-view-util.h"
 #include "lb-window.h"
 
 #define DEFAULT_N_CHUNKS 4
@@ -96,14 +97,6 @@ struct _LbEvalView
 };
 
 G_DEFINE_FINAL_TYPE (LbEvalView, lb_eval_view, ADW_TYPE_BIN)
-
-static LbWindow *
-get_window (LbEvalView *self)
-{
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-
-  return LB_IS_WINDOW (root) ? LB_WINDOW (root) : NULL;
-}
 
 char *
 lb_eval_view_find_default_text (void)
@@ -535,26 +528,18 @@ on_evaluated (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (LbEvalView) self = user_data;
   g_autoptr (GError) error = NULL;
   EvalOutcome *o = lb_job_run_finish (job, result, &error);
-  LbWindow *window = get_window (self);
   guint revision = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (job), "lb-revision"));
   const char *label = g_object_get_data (G_OBJECT (job), "lb-label");
   const char *cache = g_object_get_data (G_OBJECT (job), "lb-cache");
   guint64 bytes = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (job), "lb-bytes"));
 
-  if (self->job != job)
-    {
-      if (o != NULL)
-        eval_outcome_free (o);
-      return;
-    }
-  g_clear_object (&self->job);
+  if (!lb_job_take_back (&self->job, job, o, (GDestroyNotify) eval_outcome_free))
+    return;
   update_sensitivity (self);
   if (o == NULL)
     {
-      if (window != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        lb_window_show_error (window, _("Could Not Evaluate"), error->message);
-      else if (window != NULL)
-        lb_window_show_toast (window, _("Evaluation cancelled"));
+      lb_view_show_job_error (GTK_WIDGET (self), _("Could Not Evaluate"), error,
+                              _("Evaluation cancelled"));
       return;
     }
   if (o->cache_ready && cache != NULL)
@@ -590,7 +575,7 @@ on_evaluated (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 start_job (LbEvalView *self, gboolean presets)
 {
-  LbWindow *window = get_window (self);
+  LbWindow *window = lb_view_get_window (GTK_WIDGET (self));
   g_autoptr (LbJob) job = NULL;
   g_autofree char *label = NULL;
   g_autofree char *title = NULL;
@@ -677,23 +662,12 @@ choose_text_action (GtkWidget *widget, const char *action_name, GVariant *parame
 {
   LbEvalView *self = LB_EVAL_VIEW (widget);
   GtkFileChooserNative *native;
-  GtkFileFilter *filter;
 
-  if (self->chooser != NULL)
-    gtk_native_dialog_destroy (self->chooser);
-  g_clear_object (&self->chooser);
-  native = gtk_file_chooser_native_new (_("Choose an Evaluation Text"),
-                                        GTK_WINDOW (gtk_widget_get_root (widget)),
-                                        GTK_FILE_CHOOSER_ACTION_OPEN, _("_Choose"), _("_Cancel"));
-  filter = gtk_file_filter_new ();
-  gtk_file_filter_set_name (filter, _("Text Files"));
-  gtk_file_filter_add_mime_type (filter, "text/plain");
-  gtk_file_filter_add_pattern (filter, "*.txt");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
-  g_object_unref (filter);
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
+  native = lb_view_file_chooser_new (widget, &self->chooser, _("Choose an Evaluation Text"),
+                                     GTK_FILE_CHOOSER_ACTION_OPEN, _("_Choose"),
+                                     lb_view_file_filter_new (_("Text Files"), "text/plain",
+                                                              "*.txt", NULL));
   g_signal_connect (native, "response", G_CALLBACK (on_text_chosen), self);
-  self->chooser = GTK_NATIVE_DIALOG (native);
   gtk_native_dialog_show (self->chooser);
 }
 
@@ -704,14 +678,8 @@ lb_eval_view_set_session (LbEvalView *self, LbSession *session)
 {
   g_return_if_fail (LB_IS_EVAL_VIEW (self));
 
-  if (self->session == session)
+  if (!lb_view_replace_session (self, &self->session, session, &self->job))
     return;
-  if (self->session != NULL)
-    g_signal_handlers_disconnect_by_data (self->session, self);
-  if (self->job != NULL)
-    lb_job_cancel (self->job);
-  g_clear_object (&self->job);
-  g_set_object (&self->session, session);
   /* another model: its points and reference caches mean nothing here */
   g_ptr_array_set_size (self->points, 0);
   remove_caches (self);
@@ -738,18 +706,11 @@ lb_eval_view_set_settings (LbEvalView *self, GSettings *settings)
 static GtkLabel *
 add_value_row (AdwPreferencesGroup *group, const char *title, const char *subtitle)
 {
-  GtkWidget *row = adw_action_row_new ();
-  GtkWidget *label = gtk_label_new ("—");
+  GtkLabel *label = lb_view_add_value_row (group, title, subtitle);
 
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  if (subtitle != NULL)
-    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
-  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
-  gtk_widget_add_css_class (label, "numeric");
-  gtk_widget_add_css_class (label, "lb-row-value");
-  adw_action_row_add_suffix (ADW_ACTION_ROW (row), label);
-  adw_preferences_group_add (group, row);
-  return GTK_LABEL (label);
+  gtk_label_set_label (label, "—");
+  gtk_label_set_selectable (label, TRUE);
+  return label;
 }
 
 static GtkSpinButton *
@@ -780,14 +741,8 @@ lb_eval_view_dispose (GObject *object)
 {
   LbEvalView *self = LB_EVAL_VIEW (object);
 
-  if (self->session != NULL)
-    g_signal_handlers_disconnect_by_data (self->session, self);
-  if (self->job != NULL)
-    lb_job_cancel (self->job);
-  g_clear_object (&self->job);
-  if (self->chooser != NULL)
-    gtk_native_dialog_destroy (self->chooser);
-  g_clear_object (&self->chooser);
+  lb_view_release_session (self, self->session, &self->job);
+  lb_view_close_chooser (&self->chooser);
   g_clear_object (&self->session);
   g_clear_object (&self->settings);
   if (self->caches_ready != NULL)

@@ -24,6 +24,7 @@
 #include "lb-quantize.h"
 #include "lb-recipe-edit.h"
 #include "lb-validate.h"
+#include "lb-view-util.h"
 #include "lb-window.h"
 #include "lb-widgets.h"
 
@@ -735,8 +736,7 @@ on_exported (GObject      *source,
   g_autoptr (LbExportView) self = user_data;
   g_autoptr (GError) error = NULL;
   ExportResult *r = lb_job_run_finish (job, result, &error);
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-  LbWindow *window = LB_IS_WINDOW (root) ? LB_WINDOW (root) : NULL;
+  LbWindow *window = lb_view_get_window (GTK_WIDGET (self));
   guint revision = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (job), "lb-revision"));
   LbSession *session = g_object_get_data (G_OBJECT (job), "lb-session");
   const char *label = g_object_get_data (G_OBJECT (job), "lb-label");
@@ -750,12 +750,8 @@ on_exported (GObject      *source,
     g_clear_object (&self->job);
   if (r == NULL)
     {
-      if (window == NULL)
-        return;
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        lb_window_show_toast (window, _("Export cancelled; nothing was written"));
-      else
-        lb_window_show_error (window, _("Could Not Export the Model"), error->message);
+      lb_view_show_job_error (GTK_WIDGET (self), _("Could Not Export the Model"), error,
+                              _("Export cancelled; nothing was written"));
       return;
     }
 
@@ -935,9 +931,7 @@ on_chooser_response (GtkNativeDialog *dialog,
 void
 lb_export_view_choose_file (LbExportView *self)
 {
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
   GtkFileChooserNative *native;
-  GtkFileFilter *filter;
   const char *suffix = NULL;
   g_autofree char *name = NULL;
   g_autofree char *base = NULL;
@@ -947,17 +941,9 @@ lb_export_view_choose_file (LbExportView *self)
   if (self->model == NULL)
     return;
 
-  if (self->chooser != NULL)
-    gtk_native_dialog_destroy (self->chooser);
-  g_clear_object (&self->chooser);
-
-  native = gtk_file_chooser_native_new (_("Export as GGUF"), GTK_WINDOW (root),
-                                        GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
-  filter = gtk_file_filter_new ();
-  gtk_file_filter_set_name (filter, _("GGUF Files"));
-  gtk_file_filter_add_pattern (filter, "*.gguf");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
-  g_object_unref (filter);
+  native = lb_view_file_chooser_new (GTK_WIDGET (self), &self->chooser, _("Export as GGUF"),
+                                     GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"),
+                                     lb_view_file_filter_new (_("GGUF Files"), NULL, "*.gguf", NULL));
 
   base = g_strdup (lb_model_get_name (self->model));
   switch (lb_export_view_get_choice (self))
@@ -976,9 +962,7 @@ lb_export_view_choose_file (LbExportView *self)
   g_strdelimit (name, "/\\: ", '-');
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (native), name);
 
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
   g_signal_connect (native, "response", G_CALLBACK (on_chooser_response), self);
-  self->chooser = GTK_NATIVE_DIALOG (native);
   gtk_native_dialog_show (self->chooser);
 }
 
@@ -987,18 +971,10 @@ lb_export_view_choose_file (LbExportView *self)
 static GtkLabel *
 add_value_row (AdwPreferencesGroup *group, const char *title, const char *subtitle)
 {
-  GtkWidget *row = adw_action_row_new ();
-  GtkWidget *label = gtk_label_new (NULL);
+  GtkLabel *label = lb_view_add_value_row (group, title, subtitle);
 
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  if (subtitle != NULL)
-    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
-  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);
-  gtk_widget_add_css_class (label, "numeric");
-  gtk_widget_add_css_class (label, "lb-row-value");
-  adw_action_row_add_suffix (ADW_ACTION_ROW (row), label);
-  adw_preferences_group_add (group, row);
-  return GTK_LABEL (label);
+  gtk_label_set_ellipsize (label, PANGO_ELLIPSIZE_MIDDLE);
+  return label;
 }
 
 static GtkSwitch *
@@ -1022,9 +998,7 @@ lb_export_view_dispose (GObject *object)
 {
   LbExportView *self = LB_EXPORT_VIEW (object);
 
-  if (self->chooser != NULL)
-    gtk_native_dialog_destroy (self->chooser);
-  g_clear_object (&self->chooser);
+  lb_view_close_chooser (&self->chooser);
   if (self->session != NULL)
     g_signal_handlers_disconnect_by_data (self->session, self);
   g_clear_object (&self->session);

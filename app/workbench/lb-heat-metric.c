@@ -15,69 +15,59 @@
 
 /* ---- what each metric is -------------------------------------------------------- */
 
+enum { WORD_NAME, WORD_LEGEND, WORD_DESCRIPTION, N_WORDS };
+
+/* The words for each metric, in LbHeatMetric order */
+static const char *const metric_words[LB_HEAT_N_METRICS][N_WORDS] = {
+  [LB_HEAT_WEIGHT_SNR] = {
+    N_("Weight SNR"), N_("SNR (dB)"),
+    N_("Signal-to-noise ratio of each tensor’s weights under the type the map gives it "
+       "(higher is better). Grey cells are kept as stored. Click a cell for a closer "
+       "look."),
+  },
+  [LB_HEAT_WEIGHTED_SNR] = {
+    N_("Importance-Weighted SNR"), N_("Weighted SNR (dB)"),
+    N_("The same, with each column of a matrix weighted by how strongly the "
+       "calibration text drives it (the importance data): the error the model "
+       "actually feels. Higher is better."),
+  },
+  [LB_HEAT_DELTA_KLD] = {
+    N_("Sensitivity (ΔKLD)"), N_("ΔKLD"),
+    N_("How much the model’s next-token distribution moves (KL divergence) when only "
+       "this tensor is quantized to its type, over a slice of the text, on a log "
+       "scale. Lower is better."),
+  },
+  [LB_HEAT_LAYER_COSINE] = {
+    N_("Layer Output Cosine"), N_("Cosine"),
+    N_("Cosine between each layer’s output and the original model’s, with every "
+       "tensor in its type (higher is better). A layer has one value, shared by its "
+       "row; the tooltips tell how much its attention and its MLP add alone."),
+  },
+};
+
+static const char *
+metric_word (LbHeatMetric metric, guint word)
+{
+  g_return_val_if_fail ((guint) metric < LB_HEAT_N_METRICS, NULL);
+  return _(metric_words[metric][word]);
+}
+
 const char *
 lb_heat_metric_get_name (LbHeatMetric metric)
 {
-  switch (metric)
-    {
-    case LB_HEAT_WEIGHT_SNR:
-      return _("Weight SNR");
-    case LB_HEAT_WEIGHTED_SNR:
-      return _("Importance-Weighted SNR");
-    case LB_HEAT_DELTA_KLD:
-      return _("Sensitivity (ΔKLD)");
-    case LB_HEAT_LAYER_COSINE:
-      return _("Layer Output Cosine");
-    case LB_HEAT_N_METRICS:
-    default:
-      g_return_val_if_reached (NULL);
-    }
+  return metric_word (metric, WORD_NAME);
 }
 
 const char *
 lb_heat_metric_get_legend (LbHeatMetric metric)
 {
-  switch (metric)
-    {
-    case LB_HEAT_WEIGHT_SNR:
-      return _("SNR (dB)");
-    case LB_HEAT_WEIGHTED_SNR:
-      return _("Weighted SNR (dB)");
-    case LB_HEAT_DELTA_KLD:
-      return _("ΔKLD");
-    case LB_HEAT_LAYER_COSINE:
-      return _("Cosine");
-    case LB_HEAT_N_METRICS:
-    default:
-      g_return_val_if_reached (NULL);
-    }
+  return metric_word (metric, WORD_LEGEND);
 }
 
 const char *
 lb_heat_metric_get_description (LbHeatMetric metric)
 {
-  switch (metric)
-    {
-    case LB_HEAT_WEIGHT_SNR:
-      return _("Signal-to-noise ratio of each tensor’s weights under the type the map gives it "
-               "(higher is better). Grey cells are kept as stored. Click a cell for a closer "
-               "look.");
-    case LB_HEAT_WEIGHTED_SNR:
-      return _("The same, with each column of a matrix weighted by how strongly the "
-               "calibration text drives it (the importance data): the error the model "
-               "actually feels. Higher is better.");
-    case LB_HEAT_DELTA_KLD:
-      return _("How much the model’s next-token distribution moves (KL divergence) when only "
-               "this tensor is quantized to its type, over a slice of the text, on a log "
-               "scale. Lower is better.");
-    case LB_HEAT_LAYER_COSINE:
-      return _("Cosine between each layer’s output and the original model’s, with every "
-               "tensor in its type (higher is better). A layer has one value, shared by its "
-               "row; the tooltips tell how much its attention and its MLP add alone.");
-    case LB_HEAT_N_METRICS:
-    default:
-      g_return_val_if_reached (NULL);
-    }
+  return metric_word (metric, WORD_DESCRIPTION);
 }
 
 gboolean

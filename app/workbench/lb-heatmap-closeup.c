@@ -23,19 +23,11 @@ on_drilled (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autofree char *description = NULL;
   g_autofree char *title = NULL;
 
-  if (self->drill_job != job)
-    {
-      if (r != NULL)
-        lb_heat_drill_result_free (r);
-      return;
-    }
-  g_clear_object (&self->drill_job);
+  if (!lb_job_take_back (&self->drill_job, job, r, (GDestroyNotify) lb_heat_drill_result_free))
+    return;
   if (r == NULL)
     {
-      LbWindow *window = lb_heatmap_view_get_window (self);
-
-      if (window != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        lb_window_show_error (window, _("Could Not Measure the Tensor"), error->message);
+      lb_view_show_job_error (GTK_WIDGET (self), _("Could Not Measure the Tensor"), error, NULL);
       gtk_stack_set_visible_child_name (self->drill_stack, "empty");
       return;
     }
@@ -139,16 +131,14 @@ lb_heatmap_closeup_show (LbHeatmapView *self,
                          LbType         type,
                          gboolean       compared)
 {
-  LbWindow *window = lb_heatmap_view_get_window (self);
+  LbWindow *window = lb_view_get_window (GTK_WIDGET (self));
   g_autoptr (LbJob) job = NULL;
   g_autofree char *title = NULL;
   LbHeatDrillData *d;
 
   if (self->session == NULL || window == NULL || type >= LB_TYPE_COUNT)
     return;
-  if (self->drill_job != NULL)
-    lb_job_cancel (self->drill_job);
-  g_clear_object (&self->drill_job);
+  lb_job_abandon (&self->drill_job);
   if (self->drill_name != name)
     {
       g_free (self->drill_name);
@@ -183,39 +173,11 @@ lb_heatmap_closeup_show (LbHeatmapView *self,
 void
 lb_heatmap_closeup_reset (LbHeatmapView *self)
 {
-  if (self->drill_job != NULL)
-    lb_job_cancel (self->drill_job);
-  g_clear_object (&self->drill_job);
+  lb_job_abandon (&self->drill_job);
   g_clear_pointer (&self->drill_name, g_free);
   gtk_widget_set_visible (GTK_WIDGET (self->drill_group), FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->numbers_group), FALSE);
   lb_heatmap_closeup_highlight (self);
-}
-
-static GtkLabel *
-add_value_row (AdwPreferencesGroup *group, const char *title)
-{
-  GtkWidget *row = adw_action_row_new ();
-  GtkWidget *label = gtk_label_new ("—");
-
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
-  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);
-  gtk_widget_add_css_class (label, "numeric");
-  gtk_widget_add_css_class (label, "lb-row-value");
-  adw_action_row_add_suffix (ADW_ACTION_ROW (row), label);
-  adw_preferences_group_add (group, row);
-  return GTK_LABEL (label);
-}
-
-static GtkWidget *
-card_new (void)
-{
-  GtkWidget *card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-
-  gtk_widget_add_css_class (card, "card");
-  gtk_widget_add_css_class (card, "lb-map-card");
-  return card;
 }
 
 /* The figures go in the side column; the error map and histogram
@@ -225,15 +187,15 @@ lb_heatmap_closeup_build (LbHeatmapView *self, GtkWidget *side)
 {
   AdwPreferencesGroup *numbers = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
   GtkWidget *drill_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 18);
-  GtkWidget *map_card = card_new ();
-  GtkWidget *hist_card = card_new ();
+  GtkWidget *map_card = lb_view_card_new ();
+  GtkWidget *hist_card = lb_view_card_new ();
   GtkWidget *spinner, *busy_box;
 
   lb_group_set_title (numbers, _("Selected Tensor"));
-  self->drill_snr_label = add_value_row (numbers, _("SNR"));
-  self->drill_mse_label = add_value_row (numbers, _("Mean Squared Error"));
-  self->drill_cosine_label = add_value_row (numbers, _("Cosine Similarity"));
-  self->drill_max_label = add_value_row (numbers, _("Largest Error"));
+  self->drill_snr_label = lb_heatmap_add_value_row (numbers, _("SNR"), NULL);
+  self->drill_mse_label = lb_heatmap_add_value_row (numbers, _("Mean Squared Error"), NULL);
+  self->drill_cosine_label = lb_heatmap_add_value_row (numbers, _("Cosine Similarity"), NULL);
+  self->drill_max_label = lb_heatmap_add_value_row (numbers, _("Largest Error"), NULL);
   self->numbers_group = numbers;
   gtk_widget_set_visible (GTK_WIDGET (numbers), FALSE);
   gtk_box_append (GTK_BOX (side), GTK_WIDGET (numbers));

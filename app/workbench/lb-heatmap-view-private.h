@@ -6,6 +6,7 @@
 #include "lb-heat-metric.h"
 #include "lb-heatmap-view.h"
 #include "lb-kld-cells.h"
+#include "lb-view-util.h"
 #include "lb-widgets.h"
 #include "lb-window.h"
 
@@ -102,7 +103,10 @@ struct _LbHeatmapView
   char                *job_text;
 };
 
-LbWindow *lb_heatmap_view_get_window   (LbHeatmapView *self);
+/* A value row of the page: "—" until set, selectable; row_out (may be
+ * NULL) gets its row */
+GtkLabel *lb_heatmap_add_value_row     (AdwPreferencesGroup *group, const char *title,
+                                        AdwActionRow **row_out);
 /* Index of the cell of a tensor, or -1 */
 int       lb_heatmap_view_find_cell    (LbHeatmapView *self, const char *name);
 /* lb-heatmap-closeup.c */

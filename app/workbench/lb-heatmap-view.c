@@ -24,14 +24,6 @@ G_DEFINE_FINAL_TYPE (LbHeatmapView, lb_heatmap_view, ADW_TYPE_BIN)
 
 static void start_measuring (LbHeatmapView *self);
 
-LbWindow *
-lb_heatmap_view_get_window (LbHeatmapView *self)
-{
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-
-  return LB_IS_WINDOW (root) ? LB_WINDOW (root) : NULL;
-}
-
 static char *
 cell_name (LbHeatmapView *self, guint i)
 {
@@ -449,20 +441,12 @@ on_measured (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   LbHeatResult *r = lb_job_run_finish (job, result, &error);
 
-  if (self->job != job)
-    {
-      /* replaced by a newer measurement, or the session went away */
-      if (r != NULL)
-        lb_heat_result_free (r);
-      return;
-    }
-  g_clear_object (&self->job);
+  /* replaced by a newer measurement, or the session went away */
+  if (!lb_job_take_back (&self->job, job, r, (GDestroyNotify) lb_heat_result_free))
+    return;
   if (r == NULL)
     {
-      LbWindow *window = lb_heatmap_view_get_window (self);
-
-      if (window != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        lb_window_show_error (window, _("Could Not Measure the Error Map"), error->message);
+      lb_view_show_job_error (GTK_WIDGET (self), _("Could Not Measure the Error Map"), error, NULL);
       update_status (self);
       return;
     }
@@ -516,7 +500,7 @@ job_title (LbHeatmapView *self, const char *label)
 static void
 start_measuring (LbHeatmapView *self)
 {
-  LbWindow *window = lb_heatmap_view_get_window (self);
+  LbWindow *window = lb_view_get_window (GTK_WIDGET (self));
   g_autoptr (LbJob) job = NULL;
   g_autofree char *label = NULL;
   g_autofree char *title = NULL;
@@ -821,7 +805,7 @@ on_mode_toggled (LbHeatmapView *self)
 static void
 show_error (LbHeatmapView *self, const char *heading, const char *message)
 {
-  LbWindow *window = lb_heatmap_view_get_window (self);
+  LbWindow *window = lb_view_get_window (GTK_WIDGET (self));
 
   if (window != NULL)
     lb_window_show_error (window, heading, message);
@@ -848,31 +832,15 @@ on_chooser_response (GtkNativeDialog *dialog, int response, LbHeatmapView *self)
 static void
 run_chooser (LbHeatmapView *self, gboolean text)
 {
+  GtkFileFilter *filter = text ? lb_view_file_filter_new (_("Text Files"), "text/plain", NULL)
+                               : lb_view_file_filter_new (_("Recipes (JSON)"), NULL, "*.json", NULL);
   GtkFileChooserNative *native;
-  GtkFileFilter *filter = gtk_file_filter_new ();
 
-  if (self->chooser != NULL)
-    gtk_native_dialog_destroy (self->chooser);
-  g_clear_object (&self->chooser);
-  native = gtk_file_chooser_native_new (text ? _("Choose a Text") : _("Compare with a Recipe"),
-                                        GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
-                                        GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
-  if (text)
-    {
-      gtk_file_filter_set_name (filter, _("Text Files"));
-      gtk_file_filter_add_mime_type (filter, "text/plain");
-    }
-  else
-    {
-      gtk_file_filter_set_name (filter, _("Recipes (JSON)"));
-      gtk_file_filter_add_pattern (filter, "*.json");
-    }
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
-  g_object_unref (filter);
+  native = lb_view_file_chooser_new (GTK_WIDGET (self), &self->chooser,
+                                     text ? _("Choose a Text") : _("Compare with a Recipe"),
+                                     GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), filter);
   g_object_set_data (G_OBJECT (native), "lb-text", GINT_TO_POINTER (text));
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
   g_signal_connect (native, "response", G_CALLBACK (on_chooser_response), self);
-  self->chooser = GTK_NATIVE_DIALOG (native);
   gtk_native_dialog_show (self->chooser);
 }
 
@@ -948,11 +916,7 @@ lb_heatmap_view_set_session (LbHeatmapView *self, LbSession *session)
 
   if (self->session == session)
     return;
-  if (self->session != NULL)
-    g_signal_handlers_disconnect_by_data (self->session, self);
-  if (self->job != NULL)
-    lb_job_cancel (self->job);
-  g_clear_object (&self->job);
+  lb_view_release_session (self, self->session, &self->job);
   lb_heatmap_closeup_reset (self);
   clear_all (self, FALSE);
   g_clear_pointer (&self->kld_cells, lb_kld_cells_unref);
@@ -987,30 +951,23 @@ lb_heatmap_view_set_session (LbHeatmapView *self, LbSession *session)
 
 /* ---- building the page --------------------------------------------------------------- */
 
-static GtkLabel *
-add_value_row (AdwPreferencesGroup *group, const char *title, AdwActionRow **row_out)
+GtkLabel *
+lb_heatmap_add_value_row (AdwPreferencesGroup *group, const char *title, AdwActionRow **row_out)
 {
-  GtkWidget *row = adw_action_row_new ();
-  GtkWidget *label = gtk_label_new ("—");
+  GtkLabel *label = lb_view_add_value_row (group, title, NULL);
 
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
-  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);
-  gtk_widget_add_css_class (label, "numeric");
-  gtk_widget_add_css_class (label, "lb-row-value");
-  adw_action_row_add_suffix (ADW_ACTION_ROW (row), label);
-  adw_preferences_group_add (group, row);
+  gtk_label_set_label (label, "—");
+  gtk_label_set_selectable (label, TRUE);
+  gtk_label_set_ellipsize (label, PANGO_ELLIPSIZE_MIDDLE);
   if (row_out != NULL)
-    *row_out = ADW_ACTION_ROW (row);
-  return GTK_LABEL (label);
+    *row_out = ADW_ACTION_ROW (gtk_widget_get_ancestor (GTK_WIDGET (label), ADW_TYPE_ACTION_ROW));
+  return label;
 }
 
 static void
 card_build (LbHeatCard *card, LbHeatmapView *self)
 {
-  card->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  gtk_widget_add_css_class (card->box, "card");
-  gtk_widget_add_css_class (card->box, "lb-map-card");
+  card->box = lb_view_card_new ();
   card->title = GTK_LABEL (gtk_label_new (NULL));
   gtk_label_set_ellipsize (card->title, PANGO_ELLIPSIZE_END);
   gtk_widget_add_css_class (GTK_WIDGET (card->title), "heading");
@@ -1094,10 +1051,10 @@ build_side (LbHeatmapView *self)
   GtkWidget *button, *hint;
 
   lb_group_set_title (summary, _("Summary"));
-  self->status_label = add_value_row (summary, _("Map"), NULL);
-  self->worst_label = add_value_row (summary, _("Most Affected Tensor"), &self->worst_row);
-  self->mean_label = add_value_row (summary, _("Mean"), &self->mean_row);
-  self->compare_label = add_value_row (summary, "", &self->compare_row);
+  self->status_label = lb_heatmap_add_value_row (summary, _("Map"), NULL);
+  self->worst_label = lb_heatmap_add_value_row (summary, _("Most Affected Tensor"), &self->worst_row);
+  self->mean_label = lb_heatmap_add_value_row (summary, _("Mean"), &self->mean_row);
+  self->compare_label = lb_heatmap_add_value_row (summary, "", &self->compare_row);
   gtk_widget_set_visible (GTK_WIDGET (self->compare_row), FALSE);
   gtk_box_append (GTK_BOX (side), GTK_WIDGET (summary));
 
@@ -1128,17 +1085,9 @@ lb_heatmap_view_dispose (GObject *object)
 {
   LbHeatmapView *self = LB_HEATMAP_VIEW (object);
 
-  if (self->session != NULL)
-    g_signal_handlers_disconnect_by_data (self->session, self);
-  if (self->job != NULL)
-    lb_job_cancel (self->job);
-  g_clear_object (&self->job);
-  if (self->drill_job != NULL)
-    lb_job_cancel (self->drill_job);
-  g_clear_object (&self->drill_job);
-  if (self->chooser != NULL)
-    gtk_native_dialog_destroy (self->chooser);
-  g_clear_object (&self->chooser);
+  lb_view_release_session (self, self->session, &self->job);
+  lb_job_abandon (&self->drill_job);
+  lb_view_close_chooser (&self->chooser);
   g_clear_object (&self->session);
 
   G_OBJECT_CLASS (lb_heatmap_view_parent_class)->dispose (object);

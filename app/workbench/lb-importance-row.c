@@ -7,6 +7,7 @@
 
 #include "lb-importance-row.h"
 #include "lb-job.h"
+#include "lb-view-util.h"
 #include "lb-window.h"
 
 #define DEFAULT_CTX    512
@@ -26,25 +27,6 @@ struct _LbImportanceRow
 };
 
 G_DEFINE_FINAL_TYPE (LbImportanceRow, lb_importance_row, ADW_TYPE_ACTION_ROW)
-
-static LbWindow *
-get_window (LbImportanceRow *self)
-{
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-
-  return LB_IS_WINDOW (root) ? LB_WINDOW (root) : NULL;
-}
-
-static void
-show_error (LbImportanceRow *self, const char *heading, const char *message)
-{
-  LbWindow *window = get_window (self);
-
-  if (window != NULL)
-    lb_window_show_error (window, heading, message);
-  else
-    g_warning ("%s: %s", heading, message);
-}
 
 /* "imatrix.gguf · 196 matrices · wikitext2-valid.txt, 100 chunks" */
 static char *
@@ -214,13 +196,12 @@ on_calibrated (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (LbImatrix) imatrix = lb_job_run_finish (job, result, &error);
 
-  if (self->job != job)
+  if (!lb_job_take_back (&self->job, job, NULL, NULL))
     return;
-  g_clear_object (&self->job);
   if (imatrix == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        show_error (self, _("Could Not Calibrate"), error->message);
+        lb_view_show_error (GTK_WIDGET (self), _("Could Not Calibrate"), error->message);
       update (self);
       return;
     }
@@ -232,7 +213,7 @@ on_calibrated (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 calibrate_from (LbImportanceRow *self, const char *text_path)
 {
-  LbWindow *window = get_window (self);
+  LbWindow *window = lb_view_get_window (GTK_WIDGET (self));
   g_autoptr (LbJob) job = NULL;
   g_autofree char *title = NULL;
   g_autofree char *base = NULL;
@@ -276,8 +257,9 @@ on_chooser_response (GtkNativeDialog *dialog, int response, LbImportanceRow *sel
       g_autofree char *path = g_file_get_path (file);
 
       if (path == NULL)
-        show_error (self, calibrate ? _("Could Not Calibrate") : _("Could Not Open the File"),
-                    _("Choose a file on this computer."));
+        lb_view_show_error (GTK_WIDGET (self),
+                            calibrate ? _("Could Not Calibrate") : _("Could Not Open the File"),
+                            _("Choose a file on this computer."));
       else if (calibrate)
         calibrate_from (self, path);
       else
@@ -289,34 +271,18 @@ on_chooser_response (GtkNativeDialog *dialog, int response, LbImportanceRow *sel
 static void
 run_chooser (LbImportanceRow *self, gboolean calibrate)
 {
+  GtkFileFilter *filter = calibrate
+                          ? lb_view_file_filter_new (_("Text Files"), "text/plain", NULL)
+                          : lb_view_file_filter_new (_("Importance Data (imatrix GGUF, .dat)"), NULL,
+                                                     "*.gguf", "*.dat", NULL);
   GtkFileChooserNative *native;
-  GtkFileFilter *filter = gtk_file_filter_new ();
 
-  if (self->chooser != NULL)
-    gtk_native_dialog_destroy (self->chooser);
-  g_clear_object (&self->chooser);
-  native = gtk_file_chooser_native_new (calibrate ? _("Calibrate on a Text")
-                                                  : _("Open Importance Data"),
-                                        GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
-                                        GTK_FILE_CHOOSER_ACTION_OPEN,
-                                        calibrate ? _("_Calibrate") : _("_Open"), _("_Cancel"));
-  if (calibrate)
-    {
-      gtk_file_filter_set_name (filter, _("Text Files"));
-      gtk_file_filter_add_mime_type (filter, "text/plain");
-    }
-  else
-    {
-      gtk_file_filter_set_name (filter, _("Importance Data (imatrix GGUF, .dat)"));
-      gtk_file_filter_add_pattern (filter, "*.gguf");
-      gtk_file_filter_add_pattern (filter, "*.dat");
-    }
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
-  g_object_unref (filter);
+  native = lb_view_file_chooser_new (GTK_WIDGET (self), &self->chooser,
+                                     calibrate ? _("Calibrate on a Text") : _("Open Importance Data"),
+                                     GTK_FILE_CHOOSER_ACTION_OPEN,
+                                     calibrate ? _("_Calibrate") : _("_Open"), filter);
   g_object_set_data (G_OBJECT (native), "lb-calibrate", GINT_TO_POINTER (calibrate));
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
   g_signal_connect (native, "response", G_CALLBACK (on_chooser_response), self);
-  self->chooser = GTK_NATIVE_DIALOG (native);
   gtk_native_dialog_show (self->chooser);
 }
 
@@ -339,14 +305,8 @@ lb_importance_row_set_session (LbImportanceRow *self, LbSession *session)
 {
   g_return_if_fail (LB_IS_IMPORTANCE_ROW (self));
 
-  if (self->session == session)
+  if (!lb_view_replace_session (self, &self->session, session, &self->job))
     return;
-  if (self->session != NULL)
-    g_signal_handlers_disconnect_by_data (self->session, self);
-  if (self->job != NULL)
-    lb_job_cancel (self->job);
-  g_clear_object (&self->job);
-  g_set_object (&self->session, session);
   if (session != NULL)
     {
       g_signal_connect_swapped (session, "changed", G_CALLBACK (update), self);
@@ -370,14 +330,8 @@ lb_importance_row_dispose (GObject *object)
 {
   LbImportanceRow *self = LB_IMPORTANCE_ROW (object);
 
-  if (self->chooser != NULL)
-    gtk_native_dialog_destroy (self->chooser);
-  g_clear_object (&self->chooser);
-  if (self->session != NULL)
-    g_signal_handlers_disconnect_by_data (self->session, self);
-  if (self->job != NULL)
-    lb_job_cancel (self->job);
-  g_clear_object (&self->job);
+  lb_view_close_chooser (&self->chooser);
+  lb_view_release_session (self, self->session, &self->job);
   g_clear_object (&self->session);
 
   G_OBJECT_CLASS (lb_importance_row_parent_class)->dispose (object);

@@ -495,3 +495,32 @@ lb_job_run_finish (LbJob        *self,
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }
+
+gboolean
+lb_job_take_back (LbJob          **owner,
+                  LbJob           *job,
+                  gpointer         result,
+                  GDestroyNotify   result_free)
+{
+  g_return_val_if_fail (owner != NULL, FALSE);
+  g_return_val_if_fail (LB_IS_JOB (job), FALSE);
+
+  if (*owner != job)
+    {
+      if (result != NULL && result_free != NULL)
+        result_free (result);
+      return FALSE;
+    }
+  g_clear_object (owner);
+  return TRUE;
+}
+
+void
+lb_job_abandon (LbJob **job)
+{
+  g_return_if_fail (job != NULL);
+
+  if (*job != NULL)
+    lb_job_cancel (*job);
+  g_clear_object (job);
+}

@@ -72,6 +72,17 @@ gpointer      lb_job_run_finish        (LbJob        *self,
                                         GAsyncResult *result,
                                         GError      **error);
 
+/* Cancels *job (if any) and drops it */
+void          lb_job_abandon           (LbJob **job);
+
+/* In a job's callback: whether job is still the one *owner holds. If so it
+ * is dropped from *owner; if not (replaced by a newer job, or let go of)
+ * its result is freed with result_free (if both are not NULL). */
+gboolean      lb_job_take_back         (LbJob         **owner,
+                                        LbJob          *job,
+                                        gpointer        result,
+                                        GDestroyNotify  result_free);
+
 /* For core _async/_finish pairs that run their own threads: mark the job
  * done once the _finish call has returned. error NULL means success; a
  * G_IO_ERROR_CANCELLED error means cancelled. Emits "finished". */

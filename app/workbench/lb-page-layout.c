@@ -55,15 +55,19 @@ ensure_header (AdwPreferencesGroup *group)
   return h;
 }
 
+/* An empty header line takes no room */
+static void
+set_header_text (GtkLabel *label, const char *text)
+{
+  gtk_label_set_label (label, text != NULL ? text : "");
+  gtk_widget_set_visible (GTK_WIDGET (label), text != NULL && *text != '\0');
+}
+
 void
 lb_group_set_title (AdwPreferencesGroup *group, const char *title)
 {
-  Header *h;
-
   g_return_if_fail (ADW_IS_PREFERENCES_GROUP (group));
-  h = ensure_header (group);
-  gtk_label_set_label (h->title, title != NULL ? title : "");
-  gtk_widget_set_visible (GTK_WIDGET (h->title), title != NULL && *title != '\0');
+  set_header_text (ensure_header (group)->title, title);
 }
 
 const char *
@@ -79,12 +83,8 @@ lb_group_get_title (AdwPreferencesGroup *group)
 void
 lb_group_set_description (AdwPreferencesGroup *group, const char *description)
 {
-  Header *h;
-
   g_return_if_fail (ADW_IS_PREFERENCES_GROUP (group));
-  h = ensure_header (group);
-  gtk_label_set_label (h->description, description != NULL ? description : "");
-  gtk_widget_set_visible (GTK_WIDGET (h->description), description != NULL && *description != '\0');
+  set_header_text (ensure_header (group)->description, description);
 }
 
 void

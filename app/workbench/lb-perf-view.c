@@ -14,6 +14,7 @@
 #include "lb-page-layout.h"
 #include "lb-stat-card.h"
 #include "lb-widgets.h"
+#include "lb-view-util.h"
 #include "lb-window.h"
 
 enum {
@@ -66,14 +67,6 @@ struct _LbPerfView
 };
 
 G_DEFINE_FINAL_TYPE (LbPerfView, lb_perf_view, ADW_TYPE_BIN)
-
-static LbWindow *
-get_window (LbPerfView *self)
-{
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-
-  return LB_IS_WINDOW (root) ? LB_WINDOW (root) : NULL;
-}
 
 guint64
 lb_perf_model_memory (const LbBenchResult *result, guint64 weight_bytes)
@@ -345,25 +338,18 @@ on_benchmarked (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (LbPerfView) self = user_data;
   g_autoptr (GError) error = NULL;
   LbBenchResult *r = lb_job_run_finish (job, result, &error);
-  LbWindow *window = get_window (self);
   guint revision = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (job), "lb-revision"));
   const char *label = g_object_get_data (G_OBJECT (job), "lb-label");
   guint64 weights = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (job), "lb-weights"));
   guint64 memory;
 
-  if (self->job != job)
-    {
-      g_clear_pointer (&r, lb_bench_result_free);
-      return;
-    }
-  g_clear_object (&self->job);
+  if (!lb_job_take_back (&self->job, job, r, (GDestroyNotify) lb_bench_result_free))
+    return;
   update_sensitivity (self);
   if (r == NULL)
     {
-      if (window != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        lb_window_show_error (window, _("Could Not Run the Benchmark"), error->message);
-      else if (window != NULL)
-        lb_window_show_toast (window, _("Benchmark cancelled"));
+      lb_view_show_job_error (GTK_WIDGET (self), _("Could Not Run the Benchmark"), error,
+                              _("Benchmark cancelled"));
       return;
     }
   /* the whole series, in case the live batches missed the last one */
@@ -406,7 +392,7 @@ lb_perf_view_run (LbPerfView *self)
 
   g_return_if_fail (LB_IS_PERF_VIEW (self));
 
-  window = get_window (self);
+  window = lb_view_get_window (GTK_WIDGET (self));
   if (self->session == NULL || window == NULL || self->job != NULL)
     return;
 
@@ -479,14 +465,8 @@ lb_perf_view_set_session (LbPerfView *self, LbSession *session)
 {
   g_return_if_fail (LB_IS_PERF_VIEW (self));
 
-  if (self->session == session)
+  if (!lb_view_replace_session (self, &self->session, session, &self->job))
     return;
-  if (self->session != NULL)
-    g_signal_handlers_disconnect_by_data (self->session, self);
-  if (self->job != NULL)
-    lb_job_cancel (self->job);
-  g_clear_object (&self->job);
-  g_set_object (&self->session, session);
   for (guint i = 0; i < self->history_rows->len; i++)
     adw_preferences_group_remove (self->history_group, g_ptr_array_index (self->history_rows, i));
   g_ptr_array_set_size (self->history_rows, 0);
@@ -528,27 +508,13 @@ add_spin_row (AdwPreferencesGroup *group, const char *title, double lo, double h
   return GTK_SPIN_BUTTON (spin);
 }
 
-static GtkWidget *
-card_new (void)
-{
-  GtkWidget *card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-
-  gtk_widget_add_css_class (card, "card");
-  gtk_widget_add_css_class (card, "lb-map-card");
-  return card;
-}
-
 static void
 lb_perf_view_dispose (GObject *object)
 {
   LbPerfView *self = LB_PERF_VIEW (object);
 
   self->disposed = TRUE;
-  if (self->session != NULL)
-    g_signal_handlers_disconnect_by_data (self->session, self);
-  if (self->job != NULL)
-    lb_job_cancel (self->job);
-  g_clear_object (&self->job);
+  lb_view_release_session (self, self->session, &self->job);
   g_clear_object (&self->session);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->history_rows, g_ptr_array_unref);
@@ -592,8 +558,8 @@ lb_perf_view_init (LbPerfView *self)
   GtkWidget *stats = gtk_grid_new ();
   AdwPreferencesGroup *run = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
   AdwPreferencesGroup *memory = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
-  GtkWidget *gauge_card = card_new ();
-  GtkWidget *chart_card = card_new ();
+  GtkWidget *gauge_card = lb_view_card_new ();
+  GtkWidget *chart_card = lb_view_card_new ();
   GtkWidget *button, *row;
   g_autoptr (GtkStringList) kv_types = gtk_string_list_new (NULL);
   static const struct {

@@ -17,6 +17,7 @@
 #include "lb-recipe-edit.h"
 #include "lb-sensitivity.h"
 #include "lb-widgets.h"
+#include "lb-view-util.h"
 #include "lb-window.h"
 
 /* What a cell can be set to, widest first; those Lowbit cannot produce
@@ -75,25 +76,6 @@ struct _LbPrecisionView
 };
 
 G_DEFINE_FINAL_TYPE (LbPrecisionView, lb_precision_view, ADW_TYPE_BIN)
-
-static LbWindow *
-get_window (LbPrecisionView *self)
-{
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-
-  return LB_IS_WINDOW (root) ? LB_WINDOW (root) : NULL;
-}
-
-static void
-show_error (LbPrecisionView *self, const char *heading, const char *message)
-{
-  LbWindow *window = get_window (self);
-
-  if (window != NULL)
-    lb_window_show_error (window, heading, message);
-  else
-    g_warning ("%s: %s", heading, message);
-}
 
 /* ---- the grids ------------------------------------------------------------- */
 
@@ -385,7 +367,7 @@ load_preset (LbPrecisionView *self, const char *name)
   LbRecipe *recipe = lb_recipe_load_preset (name, &error);
 
   if (recipe == NULL)
-    show_error (self, _("Could Not Load the Preset"), error->message);
+    lb_view_show_error (GTK_WIDGET (self), _("Could Not Load the Preset"), error->message);
   return recipe;
 }
 
@@ -485,7 +467,7 @@ on_rule_pattern_applied (AdwEntryRow *row, LbPrecisionView *self)
   if (!lb_recipe_pattern_validate (pattern, &error))
     {
       gtk_widget_add_css_class (GTK_WIDGET (row), "error");
-      show_error (self, _("Not a Valid Pattern"), error->message);
+      lb_view_show_error (GTK_WIDGET (self), _("Not a Valid Pattern"), error->message);
       return;
     }
   gtk_widget_remove_css_class (GTK_WIDGET (row), "error");
@@ -759,13 +741,11 @@ lb_precision_view_set_session (LbPrecisionView *self, LbSession *session)
   g_return_if_fail (LB_IS_PRECISION_VIEW (self));
   g_return_if_fail (session == NULL || LB_IS_SESSION (session));
 
-  if (self->session == session)
+  if (!lb_view_replace_session (self, &self->session, session, NULL))
     return;
-  if (self->session != NULL)
-    g_signal_handlers_disconnect_by_data (self->session, self);
+  /* on_fitted drops the job once it has stopped */
   if (self->fit_job != NULL)
     lb_job_cancel (self->fit_job);
-  g_set_object (&self->session, session);
   g_clear_pointer (&self->shown_recipe, lb_recipe_unref);
   clear_rule_rows (self, 0);
   lb_importance_row_set_session (self->importance_row, session);
@@ -814,8 +794,8 @@ on_open_response (GtkNativeDialog *dialog, int response, LbPrecisionView *self)
       g_autoptr (LbRecipe) recipe = path != NULL ? lb_recipe_load (path, &error) : NULL;
 
       if (recipe == NULL)
-        show_error (self, _("Could Not Open the Recipe"),
-                    error != NULL ? error->message : _("Choose a file on this computer."));
+        lb_view_show_error (GTK_WIDGET (self), _("Could Not Open the Recipe"),
+                            error != NULL ? error->message : _("Choose a file on this computer."));
       else
         {
           /* Translators: a recipe file name */
@@ -847,15 +827,16 @@ on_save_response (GtkNativeDialog *dialog, int response, LbPrecisionView *self)
             lb_recipe_set_importance (recipe, lb_session_get_importance (self->session));
         }
       if (path == NULL)
-        show_error (self, _("Could Not Save the Recipe"), _("Choose a file on this computer."));
+        lb_view_show_error (GTK_WIDGET (self), _("Could Not Save the Recipe"),
+                            _("Choose a file on this computer."));
       else if (recipe == NULL || !lb_recipe_save (recipe, path, &error))
-        show_error (self, _("Could Not Save the Recipe"), error->message);
+        lb_view_show_error (GTK_WIDGET (self), _("Could Not Save the Recipe"), error->message);
       else
         {
           g_autofree char *name = g_file_get_basename (file);
           /* Translators: a file name */
           g_autofree char *text = g_strdup_printf (_("Saved %s"), name);
-          LbWindow *window = get_window (self);
+          LbWindow *window = lb_view_get_window (GTK_WIDGET (self));
 
           if (window != NULL)
             lb_window_show_toast (window, text);
@@ -868,22 +849,13 @@ static void
 run_chooser (LbPrecisionView *self, gboolean save)
 {
   GtkFileChooserNative *native;
-  GtkFileFilter *filter;
 
-  if (self->chooser != NULL)
-    gtk_native_dialog_destroy (self->chooser);
-  g_clear_object (&self->chooser);
-
-  native = gtk_file_chooser_native_new (save ? _("Save the Recipe") : _("Open a Recipe"),
-                                        GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
-                                        save ? GTK_FILE_CHOOSER_ACTION_SAVE
-                                             : GTK_FILE_CHOOSER_ACTION_OPEN,
-                                        save ? _("_Save") : _("_Open"), _("_Cancel"));
-  filter = gtk_file_filter_new ();
-  gtk_file_filter_set_name (filter, _("Recipes (JSON)"));
-  gtk_file_filter_add_pattern (filter, "*.json");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
-  g_object_unref (filter);
+  native = lb_view_file_chooser_new (GTK_WIDGET (self), &self->chooser,
+                                     save ? _("Save the Recipe") : _("Open a Recipe"),
+                                     save ? GTK_FILE_CHOOSER_ACTION_SAVE
+                                          : GTK_FILE_CHOOSER_ACTION_OPEN,
+                                     save ? _("_Save") : _("_Open"),
+                                     lb_view_file_filter_new (_("Recipes (JSON)"), NULL, "*.json", NULL));
   if (save)
     {
       LbRecipe *recipe = lb_session_get_recipe (self->session);
@@ -894,10 +866,8 @@ run_chooser (LbPrecisionView *self, gboolean save)
       g_strdelimit (name, "/\\:", '-');
       gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (native), name);
     }
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
   g_signal_connect (native, "response",
                     save ? G_CALLBACK (on_save_response) : G_CALLBACK (on_open_response), self);
-  self->chooser = GTK_NATIVE_DIALOG (native);
   gtk_native_dialog_show (self->chooser);
 }
 
@@ -995,7 +965,7 @@ on_fitted (GObject *source, GAsyncResult *result, gpointer user_data)
   if (recipe == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        show_error (self, _("Could Not Fit the Budget"), error->message);
+        lb_view_show_error (GTK_WIDGET (self), _("Could Not Fit the Budget"), error->message);
       return;
     }
   if (self->session != NULL)
@@ -1006,7 +976,7 @@ static void
 fit_budget_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   LbPrecisionView *self = LB_PRECISION_VIEW (widget);
-  LbWindow *window = get_window (self);
+  LbWindow *window = lb_view_get_window (GTK_WIDGET (self));
   g_autoptr (LbJob) job = NULL;
   g_autofree char *budget = NULL;
   g_autofree char *title = NULL;
@@ -1042,18 +1012,10 @@ fit_budget_action (GtkWidget *widget, const char *action_name, GVariant *paramet
 static GtkLabel *
 add_value_row (AdwPreferencesGroup *group, const char *title, const char *subtitle)
 {
-  GtkWidget *row = adw_action_row_new ();
-  GtkWidget *label = gtk_label_new (NULL);
+  GtkLabel *label = lb_view_add_value_row (group, title, subtitle);
 
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  if (subtitle != NULL)
-    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
-  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
-  gtk_widget_add_css_class (label, "numeric");
-  gtk_widget_add_css_class (label, "lb-row-value");
-  adw_action_row_add_suffix (ADW_ACTION_ROW (row), label);
-  adw_preferences_group_add (group, row);
-  return GTK_LABEL (label);
+  gtk_label_set_selectable (label, TRUE);
+  return label;
 }
 
 static GtkWidget *
@@ -1072,7 +1034,7 @@ build_map_group (LbPrecisionView *self)
 {
   AdwPreferencesGroup *group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
   GtkWidget *toolbar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  GtkWidget *card = lb_view_card_new ();
   g_autoptr (GtkStringList) names = gtk_string_list_new (NULL);
   GtkWidget *undo_redo = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
 
@@ -1116,8 +1078,6 @@ build_map_group (LbPrecisionView *self)
   gtk_widget_add_css_class (toolbar, "lb-map-toolbar");
   gtk_box_append (GTK_BOX (card), toolbar);
 
-  gtk_widget_add_css_class (card, "card");
-  gtk_widget_add_css_class (card, "lb-map-card");
   self->grid = LB_PRECISION_GRID (lb_precision_grid_new ());
   lb_precision_grid_set_show_legend (self->grid, TRUE);
   gtk_widget_set_hexpand (GTK_WIDGET (self->grid), TRUE);
@@ -1252,14 +1212,8 @@ lb_precision_view_dispose (GObject *object)
 {
   LbPrecisionView *self = LB_PRECISION_VIEW (object);
 
-  if (self->session != NULL)
-    g_signal_handlers_disconnect_by_data (self->session, self);
-  if (self->fit_job != NULL)
-    lb_job_cancel (self->fit_job);
-  g_clear_object (&self->fit_job);
-  if (self->chooser != NULL)
-    gtk_native_dialog_destroy (self->chooser);
-  g_clear_object (&self->chooser);
+  lb_view_release_session (self, self->session, &self->fit_job);
+  lb_view_close_chooser (&self->chooser);
   g_clear_object (&self->session);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->shown_recipe, lb_recipe_unref);

@@ -13,6 +13,7 @@
 #include "lb-session.h"
 #include "lb-stall-monitor.h"
 #include "lb-window.h"
+#include "lb-view-util.h"
 
 /* The main loop is sampled every STALL_TICK_MS while a job runs, and for
  * STALL_TAIL_MS after it ends so that landing its result counts too. */
@@ -417,37 +418,25 @@ on_chooser_response (GtkNativeDialog *dialog,
 static void
 run_chooser (LbWindow *self, gboolean folder)
 {
+  GtkFileFilter *models = NULL;
   GtkFileChooserNative *native;
 
-  if (self->chooser != NULL)
-    gtk_native_dialog_destroy (self->chooser);
-  g_clear_object (&self->chooser);
-
-  native = gtk_file_chooser_native_new (folder ? _("Open a Hugging Face Folder") : _("Open a Model"),
-                                        GTK_WINDOW (self),
-                                        folder ? GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER
-                                               : GTK_FILE_CHOOSER_ACTION_OPEN,
-                                        _("_Open"), _("_Cancel"));
+  if (!folder)
+    models = lb_view_file_filter_new (_("Models (GGUF, llama2.c, Hugging Face)"), NULL,
+                                      "*.gguf", "*.bin", "*.safetensors", "config.json", NULL);
+  native = lb_view_file_chooser_new (GTK_WIDGET (self), &self->chooser,
+                                     folder ? _("Open a Hugging Face Folder") : _("Open a Model"),
+                                     folder ? GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER
+                                            : GTK_FILE_CHOOSER_ACTION_OPEN,
+                                     _("_Open"), models);
   if (!folder)
     {
-      GtkFileFilter *models = gtk_file_filter_new ();
-      GtkFileFilter *all = gtk_file_filter_new ();
+      GtkFileFilter *all = lb_view_file_filter_new (_("All Files"), NULL, "*", NULL);
 
-      gtk_file_filter_set_name (models, _("Models (GGUF, llama2.c, Hugging Face)"));
-      gtk_file_filter_add_pattern (models, "*.gguf");
-      gtk_file_filter_add_pattern (models, "*.bin");
-      gtk_file_filter_add_pattern (models, "*.safetensors");
-      gtk_file_filter_add_pattern (models, "config.json");
-      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), models);
-      gtk_file_filter_set_name (all, _("All Files"));
-      gtk_file_filter_add_pattern (all, "*");
       gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), all);
-      g_object_unref (models);
       g_object_unref (all);
     }
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
   g_signal_connect (native, "response", G_CALLBACK (on_chooser_response), self);
-  self->chooser = GTK_NATIVE_DIALOG (native);
   gtk_native_dialog_show (self->chooser);
 }
 
@@ -614,9 +603,7 @@ lb_window_dispose (GObject *object)
 
       lb_job_cancel (job);
     }
-  if (self->chooser != NULL)
-    gtk_native_dialog_destroy (self->chooser);
-  g_clear_object (&self->chooser);
+  lb_view_close_chooser (&self->chooser);
   g_clear_object (&self->load_job);
   if (self->session != NULL)
     g_signal_handlers_disconnect_by_data (self->session, self);

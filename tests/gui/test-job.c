@@ -235,6 +235,49 @@ test_job_failure (void)
   g_clear_error (&o.error);
 }
 
+static void
+count_free (gpointer data)
+{
+  (*(guint *) data)++;
+}
+
+/* A callback keeps the result of the job its owner still holds and drops
+ * the job; a replaced job's result is freed */
+static void
+test_job_take_back (void)
+{
+  LbJob *old = lb_job_new ("old");
+  LbJob *owner = lb_job_new ("current");
+  LbJob *current = g_object_ref (owner);
+  GWeakRef weak;
+  guint n_freed = 0;
+
+  g_assert_false (lb_job_take_back (&owner, old, &n_freed, count_free));
+  g_assert_cmpuint (n_freed, ==, 1);
+  g_assert_true (owner == current);
+  /* no result, or nothing to free it with: nothing to do */
+  g_assert_false (lb_job_take_back (&owner, old, NULL, count_free));
+  g_assert_false (lb_job_take_back (&owner, old, &n_freed, NULL));
+  g_assert_cmpuint (n_freed, ==, 1);
+
+  g_assert_true (lb_job_take_back (&owner, current, &n_freed, count_free));
+  g_assert_null (owner);
+  g_assert_cmpuint (n_freed, ==, 1);
+  g_assert_false (lb_job_take_back (&owner, current, NULL, NULL));
+
+  /* abandoning cancels and lets go */
+  owner = g_object_ref (current);
+  g_weak_ref_init (&weak, current);
+  lb_job_abandon (&owner);
+  g_assert_null (owner);
+  g_assert_true (g_cancellable_is_cancelled (lb_job_get_cancellable (current)));
+  lb_job_abandon (&owner);
+  g_object_unref (current);
+  g_assert_null (g_weak_ref_get (&weak));
+  g_weak_ref_clear (&weak);
+  g_object_unref (old);
+}
+
 /* Jobs for core _async/_finish pairs are completed by hand */
 static void
 test_job_complete (void)
@@ -360,6 +403,7 @@ main (int argc, char **argv)
   g_test_add_func ("/lowbit/job/cancel", test_job_cancel);
   g_test_add_func ("/lowbit/job/failure", test_job_failure);
   g_test_add_func ("/lowbit/job/complete", test_job_complete);
+  g_test_add_func ("/lowbit/job/take-back", test_job_take_back);
   g_test_add_func ("/lowbit/job/stall-monitor", test_stall_monitor);
   g_test_add_func ("/lowbit/job/format-count", test_format);
   g_test_add_func ("/lowbit/job/format-elapsed", test_format_elapsed);
