@@ -343,5 +343,55 @@ png_ok "plan chart is a PNG" "$tmp/plan.png" 700 1400 400 800
 check "plan --png into a missing folder" 1 "$cli" plan "$f16" --sensitivity "$tmp/sens.json" --size 4200000 --png "$tmp/no/such/plan.png"
 contains "plan names the missing folder" "$tmp/err" "does not exist"
 
+# precision profiles: brief-mixed's performance and accuracy, in memory and on disk
+king="The king said unto his servants, Go ye into the city and"
+check "quantize --profile performance" 0 "$cli" quantize "$f16" --preset brief-mixed --profile performance -o "$tmp/perf.gguf"
+check "quantize --profile accuracy" 0 "$cli" quantize "$f16" --preset brief-mixed --profile accuracy -o "$tmp/acc.gguf"
+check "info on the performance export" 0 "$cli" info "$tmp/perf.gguf"
+contains "performance: attention int4" "$tmp/out" "blk.3.attn_v.weight                  Q4_0"
+contains "performance: other linear int8" "$tmp/out" "blk.3.ffn_up.weight                  Q8_0"
+check "info on the accuracy export" 0 "$cli" info "$tmp/acc.gguf"
+contains "accuracy: attention int8" "$tmp/out" "blk.3.attn_v.weight                  Q8_0"
+contains "accuracy: other linear 16-bit" "$tmp/out" "blk.3.ffn_up.weight                  F16"
+check "quantize an unknown profile" 2 "$cli" quantize "$f16" --preset brief-mixed --profile turbo -o "$tmp/x.gguf"
+contains "quantize lists the profiles" "$tmp/err" "performance, accuracy"
+if [ ! -e "$tmp/x.gguf" ]; then ok "unknown profile writes nothing"; else not_ok "unknown profile writes nothing"; fi
+for p in performance accuracy; do
+  f=$tmp/perf.gguf; [ "$p" = accuracy ] && f=$tmp/acc.gguf
+  check "generate from the $p export" 0 "$cli" generate "$f" -p "$king" -n 24
+  mv "$tmp/out" "$tmp/export-$p.txt"
+  check "generate --profile $p from f16" 0 "$cli" generate "$f16" --preset brief-mixed --profile "$p" -p "$king" -n 24
+  if cmp -s "$tmp/out" "$tmp/export-$p.txt"; then ok "generate --profile $p gives the export's text"
+  else not_ok "generate --profile $p gives the export's text" "$(diff "$tmp/out" "$tmp/export-$p.txt" | head -5)"; fi
+  contains "generate --profile $p says what it quantized" "$tmp/err" "profile $p of brief-mixed"
+done
+contains "accuracy profile keeps the reference continuation" "$tmp/out" "in the city, and let your brethren go up to the city"
+check "generate --recipe FILE --profile" 0 "$cli" generate "$f16" --recipe "$src/data/recipes/brief-mixed.json" --profile performance -p "$king" -n 24
+if cmp -s "$tmp/out" "$tmp/export-performance.txt"; then ok "--recipe FILE is the preset"; else not_ok "--recipe FILE is the preset"; fi
+check "generate --profile without a recipe" 2 "$cli" generate "$f16" --profile accuracy
+check "generate --recipe and --preset" 2 "$cli" generate "$f16" --preset brief-mixed --recipe "$src/data/recipes/brief-mixed.json"
+check "generate an unknown profile" 2 "$cli" generate "$f16" --preset brief-mixed --profile turbo -p "$king"
+contains "generate names the profiles" "$tmp/err" 'no profile named "turbo" (its profiles: performance, accuracy)'
+check "generate --profile from a missing recipe" 1 "$cli" generate "$f16" --recipe "$tmp/nope.json" --profile accuracy
+contains "missing recipe is named" "$tmp/err" "nope.json"
+check "bench --profile --switch-to" 0 "$cli" bench "$f16" --preset brief-mixed --profile performance --switch-to accuracy --prompt 16 --gen 4 --repeat 1 --threads 2 --no-bandwidth
+contains "bench names the profile" "$tmp/out" "profile       performance of recipe brief-mixed"
+contains "bench switch swaps the 56 block matrices" "$tmp/out" "switch        performance -> accuracy: 56 of 98 tensors change, 32 re-quantized"
+contains "bench switch back re-quantizes all 56" "$tmp/out" "switch        accuracy -> performance: 56 of 98 tensors change, 56 re-quantized"
+contains "bench switch keeps the cache" "$tmp/out" "(16 of 17 cached positions kept)"
+contains "bench switch reports memory" "$tmp/out" "switch memory quantized buffers"
+check "bench --switch-to --json" 0 "$cli" bench "$f16" --preset brief-mixed --profile accuracy --switch-to performance --prompt 8 --gen 2 --repeat 1 --threads 2 --no-bandwidth --json
+contains "bench JSON has the profile" "$tmp/out" '"profile" : "accuracy"'
+contains "bench JSON has the switch" "$tmp/out" '"profile_switch"'
+contains "bench JSON switch is from the cache when both are resident" "$tmp/out" '"from_cache" : true'
+check "bench --switch-to without a recipe" 2 "$cli" bench "$f16" --switch-to accuracy
+check "bench --switch-to an unknown profile" 2 "$cli" bench "$f16" --preset brief-mixed --switch-to turbo --prompt 4 --gen 2 --repeat 1 --no-bandwidth
+contains "bench names the unknown profile" "$tmp/err" '"turbo"'
+# on disk the switch is a signed delta between the two exports
+cp "$tmp/perf.gguf" "$tmp/dev-perf.gguf"
+check "delta performance -> accuracy" 0 "$cli" delta "$tmp/perf.gguf" "$tmp/acc.gguf" --sign "$tmp/key" --version 20 -o "$tmp/switch.lbdelta"
+check "apply the profile switch package" 0 "$cli" apply "$tmp/dev-perf.gguf" "$tmp/switch.lbdelta" --pubkey "$tmp/key.pub"
+if cmp -s "$tmp/dev-perf.gguf" "$tmp/acc.gguf"; then ok "switch package gives the accuracy export"; else not_ok "switch package gives the accuracy export"; fi
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

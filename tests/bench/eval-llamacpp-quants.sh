@@ -77,6 +77,8 @@ opts=(--ctx 512 --json --per-chunk)
 [ -n "$threads" ] && opts+=(--threads "$threads")
 
 echo "# lowbit eval vs llama.cpp's perplexity tool (reference-kld.json)"
+commit=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)
+echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit, $("$lowbit" --version 2>/dev/null | head -1)"
 echo "# $(uname -srm), $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ *//')"
 echo "# $lowbit eval CANDIDATE --reference-cache f16.lbref --text wikitext2-test.txt ${opts[*]}"
 [ "$chunks" -gt 0 ] && echo "# only the first $chunks chunks: compared with whole-text figures"
