@@ -13,7 +13,6 @@
 #include "lb-chart-draw-private.h"
 
 /* as lb-chart-png.c: anything larger is a mistake */
-#define MAX_PIXELS  (16384 * 16384)
 #define TITLE_SIZE  1.25
 
 void
@@ -79,15 +78,6 @@ lb_chart_board_draw (cairo_t            *cr,
   cairo_restore (cr);
 }
 
-static cairo_status_t
-append_bytes (void                *closure,
-              const unsigned char *data,
-              unsigned int         length)
-{
-  g_byte_array_append (closure, data, length);
-  return CAIRO_STATUS_SUCCESS;
-}
-
 GBytes *
 lb_chart_board_render_png (const char         *title,
                            const LbChartPanel *panels,
@@ -98,44 +88,21 @@ lb_chart_board_render_png (const char         *title,
                            GError            **error)
 {
   cairo_surface_t *surface;
-  cairo_status_t status;
-  GByteArray *png;
+  GBytes *png;
   cairo_t *cr;
 
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (width <= 0 || height <= 0 || (double) width * height > MAX_PIXELS)
-    {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                   _("Chart size %d × %d is not possible: width and height must be positive "
-                     "and the image at most %d pixels"), width, height, MAX_PIXELS);
-      return NULL;
-    }
-  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
-  if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
-    {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOMEM,
-                   _("Could not create a %d × %d chart image: %s"), width, height,
-                   cairo_status_to_string (cairo_surface_status (surface)));
-      cairo_surface_destroy (surface);
-      return NULL;
-    }
+  surface = lb_chart_new_surface (width, height, 1.0, error);
+  if (surface == NULL)
+    return NULL;
   cr = cairo_create (surface);
   lb_chart_board_draw (cr, title, panels, n_panels, style, width, height);
   cairo_destroy (cr);
   cairo_surface_flush (surface);
-
-  png = g_byte_array_new ();
-  status = cairo_surface_write_to_png_stream (surface, append_bytes, png);
+  png = lb_chart_surface_to_png (surface, error);
   cairo_surface_destroy (surface);
-  if (status != CAIRO_STATUS_SUCCESS)
-    {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                   _("Could not encode the chart as PNG: %s"), cairo_status_to_string (status));
-      g_byte_array_unref (png);
-      return NULL;
-    }
-  return g_byte_array_free_to_bytes (png);
+  return png;
 }
 
 gboolean
@@ -149,24 +116,11 @@ lb_chart_board_write_png (const char         *path,
                           GError            **error)
 {
   g_autoptr (GBytes) png = NULL;
-  g_autoptr (GError) local_error = NULL;
-  const guint8 *bytes;
-  gsize size;
 
   g_return_val_if_fail (path != NULL, FALSE);
 
   png = lb_chart_board_render_png (title, panels, n_panels, style, width, height, error);
-  if (png == NULL)
-    return FALSE;
-  bytes = g_bytes_get_data (png, &size);
-  if (!g_file_set_contents_full (path, (const char *) bytes, (gssize) size,
-                                 G_FILE_SET_CONTENTS_CONSISTENT, 0644, &local_error))
-    {
-      g_set_error (error, local_error->domain, local_error->code,
-                   _("Could not write the chart image: %s"), local_error->message);
-      return FALSE;
-    }
-  return TRUE;
+  return png != NULL && lb_chart_png_save (path, png, error);
 }
 
 gboolean

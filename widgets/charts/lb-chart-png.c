@@ -55,19 +55,10 @@ lb_chart_draw (cairo_t            *cr,
 }
 
 cairo_surface_t *
-lb_chart_render_surface (LbChartKind         kind,
-                         gconstpointer       data,
-                         const LbChartStyle *style,
-                         int                 width,
-                         int                 height,
-                         double              scale,
-                         GError            **error)
+lb_chart_new_surface (int width, int height, double scale, GError **error)
 {
   cairo_surface_t *surface;
-  cairo_t *cr;
   double pw, ph;
-
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (!(scale > 0 && scale <= 8))
     {
@@ -95,7 +86,26 @@ lb_chart_render_surface (LbChartKind         kind,
       cairo_surface_destroy (surface);
       return NULL;
     }
+  return surface;
+}
 
+cairo_surface_t *
+lb_chart_render_surface (LbChartKind         kind,
+                         gconstpointer       data,
+                         const LbChartStyle *style,
+                         int                 width,
+                         int                 height,
+                         double              scale,
+                         GError            **error)
+{
+  cairo_surface_t *surface;
+  cairo_t *cr;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  surface = lb_chart_new_surface (width, height, scale, error);
+  if (surface == NULL)
+    return NULL;
   cr = cairo_create (surface);
   cairo_scale (cr, scale, scale);
   lb_chart_draw (cr, kind, data, style, width, height);
@@ -123,16 +133,23 @@ lb_chart_render_png (LbChartKind         kind,
                      GError            **error)
 {
   cairo_surface_t *surface;
-  cairo_status_t status;
-  GByteArray *png;
+  GBytes *png;
 
   surface = lb_chart_render_surface (kind, data, style, width, height, scale, error);
   if (surface == NULL)
     return NULL;
-
-  png = g_byte_array_new ();
-  status = cairo_surface_write_to_png_stream (surface, append_bytes, png);
+  png = lb_chart_surface_to_png (surface, error);
   cairo_surface_destroy (surface);
+  return png;
+}
+
+GBytes *
+lb_chart_surface_to_png (cairo_surface_t *surface, GError **error)
+{
+  cairo_status_t status;
+  GByteArray *png = g_byte_array_new ();
+
+  status = cairo_surface_write_to_png_stream (surface, append_bytes, png);
   if (status != CAIRO_STATUS_SUCCESS)
     {
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
@@ -154,17 +171,20 @@ lb_chart_write_png (const char         *path,
                     GError            **error)
 {
   g_autoptr(GBytes) png = NULL;
-  g_autoptr(GError) local_error = NULL;
-  gsize size;
-  const guint8 *bytes;
 
   g_return_val_if_fail (path != NULL, FALSE);
 
   png = lb_chart_render_png (kind, data, style, width, height, scale, error);
-  if (png == NULL)
-    return FALSE;
+  return png != NULL && lb_chart_png_save (path, png, error);
+}
 
-  bytes = g_bytes_get_data (png, &size);
+gboolean
+lb_chart_png_save (const char *path, GBytes *png, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  gsize size;
+  const guint8 *bytes = g_bytes_get_data (png, &size);
+
   /* CONSISTENT: a temporary file, fsync, then rename over path */
   if (!g_file_set_contents_full (path, (const char *) bytes, (gssize) size,
                                  G_FILE_SET_CONTENTS_CONSISTENT, 0644, &local_error))

@@ -40,4 +40,11 @@ gboolean         lb_chart_write_png      (const char *path, LbChartKind kind,
                                           int width, int height, double scale,
                                           GError **error);
 
+/* The pieces of the above, for other drawings (lb-chart-board.c): an
+ * ARGB32 surface with the same size checks, its PNG bytes, and the
+ * synced-and-renamed write. */
+cairo_surface_t *lb_chart_new_surface    (int width, int height, double scale, GError **error);
+GBytes          *lb_chart_surface_to_png (cairo_surface_t *surface, GError **error);
+gboolean         lb_chart_png_save       (const char *path, GBytes *png, GError **error);
+
 G_END_DECLS
