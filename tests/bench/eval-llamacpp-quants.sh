@@ -53,7 +53,9 @@ while [ $# -gt 0 ]; do
 done
 
 if [ -z "$lowbit" ]; then
-  for b in "$src"/build*/app/lowbit; do [ -x "$b" ] && lowbit=$b && break; done
+  # shellcheck source=find-lowbit.sh
+  . "$src/tests/bench/find-lowbit.sh"
+  lowbit=$(find_lowbit "$src" || true)
 fi
 quants="$shared/models/llamacpp-quants"
 ref_json="$quants/reference-kld.json"

@@ -53,7 +53,9 @@ done
 
 if [ -z "$work" ]; then echo "--work DIR is required (exports and packages go there)" >&2; exit 2; fi
 if [ -z "$lowbit" ]; then
-  for b in "$src"/build*/app/lowbit; do [ -x "$b" ] && lowbit=$b && break; done
+  # shellcheck source=find-lowbit.sh
+  . "$src/tests/bench/find-lowbit.sh"
+  lowbit=$(find_lowbit "$src" || true)
 fi
 if [ ! -x "$lowbit" ]; then echo "no lowbit binary: build it or pass --lowbit" >&2; exit 2; fi
 command -v jq >/dev/null || { echo "jq is needed" >&2; exit 2; }

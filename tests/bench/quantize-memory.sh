@@ -43,7 +43,9 @@ done
 
 if [ -z "$work" ]; then echo "--work DIR is required (the model and outputs go there)" >&2; exit 2; fi
 if [ -z "$lowbit" ]; then
-  for b in "$src"/build*/app/lowbit; do [ -x "$b" ] && lowbit=$b && break; done
+  # shellcheck source=find-lowbit.sh
+  . "$src/tests/bench/find-lowbit.sh"
+  lowbit=$(find_lowbit "$src" || true)
 fi
 if [ ! -x "$lowbit" ]; then echo "no lowbit binary: build it or pass --lowbit" >&2; exit 2; fi
 [ -x /usr/bin/time ] || { echo "/usr/bin/time is needed (apt-get install time)" >&2; exit 2; }
